@@ -1,0 +1,65 @@
+"""Building the core from settings: store, questionnaire, services; and running migrations."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
+
+import migrations
+from intake.cases import CaseService
+from intake.clock import Clock, utcnow
+from intake.questionnaire import Questionnaire, load_default
+from intake.settings import Settings
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    questionnaire: Questionnaire
+    cases: CaseService
+    clock: Clock
+
+
+def build(settings: Settings, *, clock: Clock = utcnow, questionnaire: Questionnaire | None = None) -> App:
+    """The core wired from settings. Call `await app.store.prepare(now=…)` before use."""
+    store = Store.open(url=settings.sqlalchemy_url, master_keys=settings.master_keys(), blob_dir=settings.blob_dir)
+    q = questionnaire or load_default()
+    return App(settings, store, q, CaseService(store, q, clock=clock), clock)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (synchronous; call outside a running event loop)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    command.downgrade(alembic_config(url), revision)
+
+
+def current_revision(url: str) -> str | None:
+    sync_url = url.replace("+aiosqlite", "").replace("+psycopg", "+psycopg")
+    engine = create_engine(sync_url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()

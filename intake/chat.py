@@ -1,0 +1,138 @@
+"""The terminal channel (`intake chat`): the questionnaire on stdin/stdout, same engine.
+
+Kept in the core because it is the reference adapter: it shows how a channel turns a Prompt into
+text and text into an engine Action, with no state of its own — the draft lives in the database
+keyed by `--as NAME`, so quitting and running `intake chat --as NAME` again resumes.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from pathlib import Path
+
+from intake import engine
+from intake.cases import CaseService, Turn
+from intake.i18n import translator
+from intake.questionnaire import FieldType
+
+CHANNEL = "terminal"
+
+Out = Callable[[str], None]
+In = Callable[[str], str]
+
+
+def render(turn: Turn, out: Out) -> None:
+    prompt = turn.prompt
+    t = translator(_lang(turn))
+    for notice in turn.notices:
+        out(f"\n! {notice}")
+    if turn.error:
+        out(f"\n✗ {turn.error}")
+    if prompt.kind == "stopped":
+        out(f"\n{prompt.text}")
+        return
+    if prompt.kind == "review":
+        out(f"\n== {t('Review')} ==")
+        for section in prompt.summary:
+            out(f"\n[{section.index}] {section.title}  ({t('edit with')} /edit {section.id})")
+            for line in section.lines:
+                pad = "  " * (line.depth + 1)
+                out(f"{pad}{line.label}: {line.value}" if line.value else f"{pad}{line.label}")
+        if prompt.missing:
+            out("\n" + t("Still required:"))
+            for label in prompt.missing:
+                out(f"  - {label}")
+        out("\n" + prompt.text)
+        out(t("Commands: /submit, /edit SECTION-or-QUESTION, /back, /quit"))
+        return
+    out(f"\n[{prompt.progress}]" + (f"  {prompt.instance_label}" if prompt.instance_label else ""))
+    out(prompt.text)
+    if prompt.help:
+        out(f"  ({prompt.help})")
+    if prompt.current is not None:
+        out("  " + t("Current answer: {value}  (/keep to keep it)", value=prompt.current))
+    if prompt.options:
+        for i, option in enumerate(prompt.options, 1):
+            mark = "[x] " if option.selected and prompt.multi else ""
+            out(f"  {i}. {mark}{option.text}")
+        if prompt.multi:
+            out("  " + t("Type the numbers, separated by commas (e.g. 1, 3)."))
+    elif prompt.field_type == FieldType.FILES:
+        out("  " + t("Attach with /file PATH (one at a time), then /done."))
+    hints = ["/back"] if prompt.can_back else []
+    if prompt.can_skip:
+        hints.append("/skip")
+    hints += ["/review", "/quit"]
+    out("  " + "  ".join(hints))
+
+
+def _lang(turn: Turn) -> str:
+    return "en"
+
+
+def to_action(text: str, turn: Turn) -> engine.Action | str:
+    """Turn a typed line into an engine action, or a terminal command name (`quit`, `file …`)."""
+    line = text.strip()
+    if line.startswith("/"):
+        name, _, arg = line[1:].partition(" ")
+        name = name.lower()
+        if name in ("quit", "exit", "q"):
+            return "quit"
+        if name == "file":
+            return "file " + arg.strip()
+        if name in ("back", "skip", "done", "keep", "review", "submit", "continue"):
+            return engine.Command(name)  # type: ignore[arg-type]
+        if name == "edit":
+            return engine.Command("edit", arg.strip())
+        return "unknown"
+    prompt = turn.prompt
+    if prompt.kind in ("question", "add") and prompt.options and line.isdigit():
+        index = int(line) - 1
+        if 0 <= index < len(prompt.options):
+            return engine.Choose(prompt.options[index].id) if not prompt.multi else engine.Answer(line)
+    return engine.Answer(line)
+
+
+async def run_chat(service: CaseService, name: str, read: In, out: Out) -> str | None:
+    """Drive the questionnaire until submitted or quit; returns the case reference if submitted."""
+    t = translator("en")
+    turn = await service.resume(CHANNEL, name)
+    out(t("Case draft {ref}. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
+    render(turn, out)
+    while True:
+        try:
+            line = read("> ")
+        except EOFError:
+            out("\n" + t("Your draft is saved. Run `intake chat --as {name}` to continue.", name=name))
+            return None
+        action = to_action(line, turn)
+        if action == "quit":
+            out(t("Your draft is saved. Run `intake chat --as {name}` to continue.", name=name))
+            return None
+        if action == "unknown":
+            out(t("Unknown command. Try /back, /skip, /review, /edit ID, /submit, /file PATH, /quit."))
+            continue
+        if isinstance(action, str) and action.startswith("file "):
+            path = Path(action[5:]).expanduser()  # noqa: ASYNC240 - the terminal channel blocks by design
+            if not path.is_file():
+                out(t("There is no file at that path."))
+                continue
+            data = path.read_bytes()
+            turn, record = await service.add_file(
+                CHANNEL, name, filename=path.name, data=data, content_type=mimetypes.guess_type(path.name)[0]
+            )
+            out(t("Saved {file} ({size} bytes, sha256 {sha}).", file=path.name, size=record.size, sha=record.sha256))
+            render(turn, out)
+            continue
+        assert not isinstance(action, str)
+        turn = await service.act(CHANNEL, name, action)
+        if turn.submitted:
+            out("\n" + t("Thank you. Your case has been sent to our staff."))
+            out(t("Your case reference is {ref}. Keep it: quote it whenever you contact us about this case.", ref=turn.reference))
+            out(t("Our staff will review it and may ask you follow-up questions through this same channel."))
+            out(f"REFERENCE {turn.reference}")
+            return turn.reference
+        render(turn, out)
+        if turn.stopped:
+            return None

@@ -1,0 +1,237 @@
+"""The `intake` console script — the composition root: the one module that imports every channel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Annotated, Any
+
+import typer
+
+from intake import app as core
+from intake.chat import run_chat
+from intake.cliutil import console, err, migrate_db, settings_or_exit, setup_logging, with_app
+from intake.questionnaire import Group, Question, QuestionnaireError, load, load_default
+from intake.settings import Settings
+from storage.crypto import generate_key_b64
+
+cli = typer.Typer(help="Magnitsky Intake: NGO trafficking cases in, staff review out.", no_args_is_help=True, add_completion=False)
+db_cli = typer.Typer(help="Database migrations.", no_args_is_help=True)
+q_cli = typer.Typer(help="The questionnaire.", no_args_is_help=True)
+keys_cli = typer.Typer(help="Encryption keys.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(q_cli, name="questionnaire")
+cli.add_typer(keys_cli, name="keys")
+
+log = logging.getLogger("intake")
+
+
+# ---- run --------------------------------------------------------------------------------------
+
+
+@cli.command()
+def run() -> None:
+    """Apply pending migrations, then serve every configured channel until Ctrl-C."""
+    setup_logging()
+    settings = settings_or_exit()
+    if settings.secret_keys is None:
+        log.warning("INTAKE_SECRET_KEYS is not set: using the DEVELOPMENT key in %s — not for real cases", settings.data_dir)
+    migrate_db(settings)
+    log.info("database at revision %s", core.current_revision(settings.sqlalchemy_url))
+    try:
+        asyncio.run(_serve(settings))
+    except KeyboardInterrupt:  # pragma: no cover - the signal handler normally catches it
+        pass
+    log.info("stopped")
+
+
+async def _serve(settings: Settings) -> None:
+    from intake import runtime
+
+    async def go(application: core.App) -> None:
+        components = await _components(application)
+        await runtime.serve(components)
+
+    await with_app(settings, go)
+
+
+async def _components(application: core.App) -> list[Any]:
+    """Every channel's components, as configured. Each channel says once what is on and off."""
+    components: list[Any] = []
+    for module_name in ("review.runtime", "mail.runtime", "bot.runtime"):
+        try:
+            module = __import__(module_name, fromlist=["components"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            log.info("%s: not built in this version", module_name.split(".")[0])
+            continue
+        components.extend(await module.components(application))
+    if not components:
+        log.info("nothing to serve yet besides the database; waiting for Ctrl-C")
+    return components
+
+
+# ---- chat -------------------------------------------------------------------------------------
+
+
+@cli.command()
+def chat(
+    name: Annotated[str, typer.Option("--as", help="Your identity for resuming the draft later")] = "terminal",
+) -> None:
+    """The questionnaire in the terminal; prints the case reference at the end."""
+    settings = settings_or_exit()
+    migrate_db(settings)
+
+    def out(text: str) -> None:
+        print(text, flush=True)
+
+    async def go(application: core.App) -> str | None:
+        # input() blocks the loop; the terminal channel runs nothing else, so that is fine
+        return await run_chat(application.cases, name, input, out)
+
+    asyncio.run(with_app(settings, go))
+
+
+# ---- questionnaire ----------------------------------------------------------------------------
+
+
+def _item_dict(item: Question | Group, lang: str) -> dict[str, Any]:
+    if isinstance(item, Group):
+        return {
+            "id": item.id, "kind": "group", "text": item.text.get(lang), "min": item.min, "max": item.max,
+            "when": item.when.model_dump(by_alias=True, exclude_none=True) if item.when else None,
+            "items": [_item_dict(i, lang) for i in item.items],
+        }
+    return {
+        "id": item.id, "kind": "question", "type": item.type.value, "required": item.required,
+        "required_unless": item.optional_when.model_dump(by_alias=True, exclude_none=True) if item.optional_when else None,
+        "text": item.text.get(lang), "label": item.short(lang), "help": item.help.get(lang) if item.help else None,
+        "options": [{"id": o.id, "text": o.text.get(lang)} for o in item.options],
+        "when": item.when.model_dump(by_alias=True, exclude_none=True) if item.when else None,
+        "multiple": item.multiple, "range": item.range,
+    }
+
+
+@q_cli.command("show")
+def questionnaire_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the texts (English fallback)")] = "en",
+    path: Annotated[str | None, typer.Option("--file", help="Show (and validate) another questionnaire file")] = None,
+) -> None:
+    """The active questionnaire: sections, questions, types, options, conditions, repeat groups."""
+    try:
+        q = load(path) if path else load_default()
+    except QuestionnaireError as exc:
+        err.print(f"[bold red]Invalid questionnaire[/]\n{exc}")
+        raise typer.Exit(2) from None
+    data: dict[str, Any] = {
+        "id": q.id, "version": q.version, "title": q.title.get(lang),
+        "sections": [{"id": s.id, "title": s.title.get(lang), "items": [_item_dict(i, lang) for i in s.items]} for s in q.sections],
+    }
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    console.print(f"[bold]{data['title']}[/] ({q.id} v{q.version})")
+
+    def show(items: list[dict[str, Any]], depth: int) -> None:
+        for item in items:
+            pad = "  " * depth
+            if item["kind"] == "group":
+                console.print(f"{pad}[cyan][+] {item['id']}[/] — {item['text']} (min {item['min']}, max {item['max']})" + (f"  if {item['when']}" if item["when"] else ""))
+                show(item["items"], depth + 1)
+                continue
+            req = "R" if item["required"] else "O"
+            cond = f"  if {item['when']}" if item["when"] else ""
+            console.print(f"{pad}{item['id']} [dim]{item['type']} {req}[/]{cond} — {item['text']}", markup=True, highlight=False)
+            for n, option in enumerate(item["options"], 1):
+                console.print(f"{pad}    {n}. {option['text']} [dim]({option['id']})[/]", highlight=False)
+
+    for n, section in enumerate(data["sections"], 1):
+        console.print(f"\n[bold]{n}. {section['title']}[/]")
+        show(section["items"], 1)
+
+
+# ---- db ---------------------------------------------------------------------------------------
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    settings = settings_or_exit()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    core.migrate(settings.sqlalchemy_url, revision)
+    console.print(f"database at revision {core.current_revision(settings.sqlalchemy_url)}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """The database's current migration revision."""
+    settings = settings_or_exit()
+    console.print(core.current_revision(settings.sqlalchemy_url) or "(empty database)")
+
+
+# ---- keys -------------------------------------------------------------------------------------
+
+
+@keys_cli.command("generate")
+def keys_generate() -> None:
+    """Print a new random master key (base64 of 32 bytes) for INTAKE_SECRET_KEYS."""
+    print(generate_key_b64())
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Re-wrap every data key under the newest master key (the first in INTAKE_SECRET_KEYS).
+
+    Afterwards the older master keys can be removed, which makes older backups unreadable."""
+    settings = settings_or_exit()
+    migrate_db(settings)
+
+    async def go(application: core.App) -> int:
+        async with application.store.db.transaction() as session:
+            return await application.store.keys.rotate(session)
+
+    n = asyncio.run(with_app(settings, go))
+    console.print(f"re-wrapped {n} data keys under the newest master key")
+
+
+# Channel command groups: each channel package exports Typer apps from its own `cli` module.
+CHANNEL_COMMANDS = [
+    ("review.cli", "review_app", "review"),
+    ("review.cli", "staff_app", "staff"),
+    ("review.cli", "export_command", None),
+    ("mail.cli", "mail_app", "mail"),
+    ("bot.cli", "telegram_app", "telegram"),
+]
+
+
+def _register_channels() -> None:
+    import importlib
+
+    for module_name, attr, name in CHANNEL_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        target = getattr(module, attr, None)
+        if target is None:
+            continue
+        if name is None:
+            cli.command(name=getattr(target, "command_name", None))(target)
+        else:
+            cli.add_typer(target, name=name)
+
+
+_register_channels()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,157 @@
+"""Settings from `INTAKE_*` environment variables or a `.env` file (see `.env.example`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.crypto import KeyConfigError, parse_master_keys
+
+log = logging.getLogger(__name__)
+
+
+class SettingsError(Exception):
+    """The settings are unsafe or invalid; the message has one line per problem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    secret_keys: SecretStr | None = None
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_local_mode: bool = False
+    telegram_webhook_url: str | None = None
+    telegram_staff_chat_id: int | None = None
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=0, le=65535)
+    mail_address: str = "cases@localhost"
+    relay_url: str = "smtp://127.0.0.1:25"
+    max_message_bytes: int = Field(default=26_214_400, gt=0)
+
+    # beyond the design's table (added by the channel issues; documented in .env.example)
+    smtp_tls_cert: Path | None = None  # STARTTLS offered when cert and key are both set
+    smtp_tls_key: Path | None = None
+    smtp_lmtp: bool = False  # speak LMTP instead of SMTP (behind Postfix)
+    autoreply_per_hour: int = Field(default=5, ge=0)  # automatic replies per sender per hour
+    telegram_webhook_secret: SecretStr | None = None  # unset: derived from the master key
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    public_url: str = "http://127.0.0.1:8000"
+
+    @field_validator(
+        "database_url", "telegram_webhook_url", "telegram_staff_chat_id", "secret_keys", "telegram_token",
+        "smtp_tls_cert", "smtp_tls_key", "telegram_webhook_secret", mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_api_url", "public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The async SQLAlchemy URL: SQLite (aiosqlite) by default, PostgreSQL via psycopg."""
+        url = self.database_url or f"sqlite:///{self.data_dir / 'intake.db'}"
+        return async_url(url)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    def master_keys(self) -> list[bytes]:
+        """The configured master keys, or the generated development key (with a warning)."""
+        if self.secret_keys is not None:
+            return parse_master_keys(self.secret_keys.get_secret_value())
+        return [dev_key(self.data_dir)]
+
+    def problems(self) -> list[str]:
+        """Everything unsafe or invalid for this environment; empty when start-up may proceed."""
+        out: list[str] = []
+        if self.secret_keys is not None:
+            try:
+                if not parse_master_keys(self.secret_keys.get_secret_value()):
+                    out.append("INTAKE_SECRET_KEYS is empty")
+            except KeyConfigError as exc:
+                out.append(str(exc))
+        if self.env == "development" or self.env == "test":
+            return out
+        if self.secret_keys is None:
+            out.append("INTAKE_SECRET_KEYS is not set: generate one with `intake keys generate` (a dev key is refused in production)")
+        domain = self.mail_address.rpartition("@")[2].lower()
+        if "@" not in self.mail_address or domain in ("localhost", "") or domain.endswith(".localhost") or "." not in domain:
+            out.append(f"INTAKE_MAIL_ADDRESS must be a real address, not on '{domain or '(none)'}'")
+        if not _is_loopback(self.http_host) and not self.public_url.startswith("https://"):
+            out.append("INTAKE_HTTP_HOST is not loopback but INTAKE_PUBLIC_URL is not https: put TLS in front and set INTAKE_PUBLIC_URL=https://…")
+        if _is_local_url(self.public_url) and not _is_loopback(self.http_host):
+            out.append("INTAKE_PUBLIC_URL still points at this machine; set it to the address staff use")
+        if self.telegram_webhook_url and not self.telegram_webhook_url.startswith("https://"):
+            out.append("INTAKE_TELEGRAM_WEBHOOK_URL must be https")
+        if self.telegram_token is not None and not self.telegram_api_url.startswith("https://") and not _is_local_url(self.telegram_api_url):
+            out.append("INTAKE_TELEGRAM_API_URL must be https unless it is a Bot API server on this machine")
+        return out
+
+    def check(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise SettingsError("\n".join(problems))
+
+
+def async_url(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_local_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host == "localhost" or _is_loopback(host)
+
+
+def dev_key(data_dir: Path) -> bytes:
+    """The development master key in `<data dir>/dev-master.key`, generated on first use."""
+    import base64
+    import os
+
+    path = data_dir / "dev-master.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+        log.warning(
+            "INTAKE_SECRET_KEYS is not set: generated a DEVELOPMENT master key in %s. "
+            "Anyone with that file can read the data; never use it in production.",
+            path,
+        )
+    return parse_master_keys(path.read_text().strip())[0]
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,51 @@
+"""The storage facade the core is given: a database, its keys and the blob store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from storage.blobs import BlobStore, LocalBlobStore
+from storage.crypto import MasterKeys
+from storage.db import Database
+from storage.keys import KeyStore
+from storage.repositories import UnitOfWork
+from storage.sql import Repos
+
+
+class Store:
+    def __init__(self, db: Database, keys: KeyStore, blobs: BlobStore) -> None:
+        self.db = db
+        self.keys = keys
+        self.blobs = blobs
+
+    @classmethod
+    def open(cls, *, url: str, master_keys: list[bytes], blob_dir: Path) -> Store:
+        return cls(Database.from_url(url), KeyStore(MasterKeys(master_keys)), LocalBlobStore(blob_dir))
+
+    async def prepare(self, *, now: datetime) -> None:
+        """Create what every process needs once (the blind-index key). Run after migrations."""
+        await self.keys.ensure_blind_index(self.db, now=now)
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[UnitOfWork]:
+        """One write transaction: commit on clean exit, roll back and re-raise otherwise.
+
+        Blobs written inside a transaction that rolls back stay on disk as unreferenced
+        ciphertext (unreadable without the case key); they are never half-written.
+        """
+        async with self.db.transaction() as session:
+            repos = Repos(session, self.keys, self.blobs)
+            yield repos
+        for ref in repos.cases.take_orphans():  # committed: the rows are gone, so are the blobs
+            self.blobs.delete(ref)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        async with self.db.read() as session:
+            yield Repos(session, self.keys, self.blobs)
+
+    async def close(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,36 @@
+"""The case service on a real database: drafts, resume, submit, withdraw, concurrency."""
+
+from __future__ import annotations
+
+import re
+
+from intake import engine, lifecycle
+from intake.app import App
+from intake.cases import REF_PATTERN, CaseService
+from tests.support import answer_for
+
+
+async def drive_to_review(cases: CaseService, channel: str, who: str) -> None:
+    turn = await cases.resume(channel, who)
+    while turn.prompt.kind != "review":
+        turn = await cases.act(channel, who, answer_for(turn.prompt))
+        assert turn.ok, turn.error
+
+
+async def test_full_case_submitted(app: App) -> None:
+    await drive_to_review(app.cases, "terminal", "alice")
+    turn = await app.cases.act("terminal", "alice", engine.Command("submit"))
+    assert turn.submitted and turn.status == lifecycle.SUBMITTED
+    assert turn.reference and re.fullmatch(REF_PATTERN, turn.reference)
+    async with app.store.read() as uow:
+        case = await uow.cases.by_reference(turn.reference)
+        assert case is not None and case.status == "submitted" and case.submitted_at is not None
+        audit = [e.action for e in await uow.audit.for_case(case.id)]
+        alerts = await uow.outbox.list(case_id=case.id)
+    assert "case.submitted" in audit
+    assert [a.kind for a in alerts] == ["staff_alert"]
+    assert alerts[0].payload["reference"] == turn.reference
+    assert "org_name" not in str(alerts[0].payload)
+    # a new /start after submitting begins a fresh draft
+    again = await app.cases.resume("terminal", "alice")
+    assert again.reference != turn.reference and again.status == "draft"
