@@ -54,6 +54,7 @@ class Turn:
     submitted: bool = False
     stopped: bool = False
     discarded: bool = False
+    duplicate: bool = False
 
 
 @dataclass
@@ -139,12 +140,106 @@ class CaseService:
             case = await uow.cases.open_draft(submitter.id)
         return self._turn(case) if case else None
 
-    async def act(self, channel: str, identity: str, action: Action, *, lang: str | None = None) -> Turn:
-        """Apply one input to the identity's draft in one transaction (creating the draft if none)."""
+    async def act(self, channel: str, identity: str, action: Action, *, lang: str | None = None, event_key: str | None = None) -> Turn:
+        """Apply one input to the identity's draft in one transaction (creating the draft if none).
+
+        `event_key` (e.g. a Telegram update id) makes it idempotent: an event seen before changes
+        nothing and returns the current prompt with `duplicate=True`.
+        """
         async with self.store.write() as uow:
             submitter_id, case = await self._open(uow, channel, identity, lang, create=True)
             assert case is not None
+            if event_key is not None:
+                if await uow.events.seen(channel=channel, key=event_key) is not None:
+                    turn = self._turn(case)
+                    turn.duplicate = True
+                    return turn
+                await uow.events.remember(channel=channel, key=event_key, result={"case": case.id}, now=self.clock(), submitter_id=submitter_id)
             return await self._apply(uow, submitter_id, case, action)
+
+    async def seen_event(self, channel: str, event_key: str) -> bool:
+        """Whether this channel event was processed before."""
+        async with self.store.read() as uow:
+            return await uow.events.seen(channel=channel, key=event_key) is not None
+
+    async def remember_event(self, channel: str, event_key: str, identity: str | None = None) -> bool:
+        """Mark an event processed (for events handled outside `act`); False if it already was."""
+        async with self.store.write() as uow:
+            submitter_id = None
+            if identity is not None:
+                found = await uow.submitters.find(channel=channel, identity=identity)
+                submitter_id = found.id if found else None
+            return await uow.events.remember(channel=channel, key=event_key, result={}, now=self.clock(), submitter_id=submitter_id)
+
+    async def set_answers(self, channel: str, identity: str, raw: dict[str, str], *, lang: str | None = None) -> tuple[Turn, dict[str, str | None]]:
+        """Bulk answers (an email form): each `path → raw text` through the engine's validation, in
+        one transaction. Returns the turn and, per path, None when accepted or the error text.
+        Paths are applied in questionnaire order so conditions see earlier answers first."""
+        async with self.store.write() as uow:
+            submitter_id, case = await self._open(uow, channel, identity, lang, create=True)
+            assert case is not None
+            draft = self.draft_of(case)
+            results: dict[str, str | None] = {}
+            notices: list[str] = []
+            pending = dict(raw)
+            # several passes: an answer can make a later question apply (a condition, a group instance)
+            for _ in range(4):
+                progressed = False
+                order = [s.key for s in engine.slots(self.q, draft)]
+                for key in [k for k in order if k in pending]:
+                    outcome = engine.set_answer(self.q, draft, engine.parse_path(key), pending.pop(key))
+                    results[key] = outcome.error
+                    if outcome.ok:
+                        draft = outcome.draft
+                        notices.extend(outcome.notices)
+                        progressed = True
+                if not pending or not progressed:
+                    break
+            for key in pending:
+                results[key] = translator(draft.lang)("That question does not apply to this case.")
+            now = self.clock()
+            if draft.stopped:
+                await uow.cases.delete_draft(case.id, now=now)
+                await uow.audit.record(action="case.discarded", now=now, actor_kind="submitter", actor_id=submitter_id, detail={"reason": "channel_unsafe"})
+                return Turn(None, None, None, engine.next_prompt(self.q, draft), notices=notices, stopped=True, discarded=True), results
+            case.draft = draft.model_dump(mode="json")
+            case = await uow.cases.save(case, now=now)
+            if any(v is None for v in results.values()):
+                await uow.audit.record(action="draft.answered", now=now, actor_kind="submitter", actor_id=submitter_id, case_id=case.id, detail={"count": sum(v is None for v in results.values())})
+            turn = self._turn(case)
+            turn.notices.extend(notices)
+        return turn, results
+
+    async def append_text(self, channel: str, identity: str, path: str, more: str) -> Turn:
+        """Append `more` to the text answer at `path` (a long answer the channel split in parts),
+        validated again by the engine; the position in the questionnaire does not move."""
+        async with self.store.write() as uow:
+            submitter_id, case = await self._open(uow, channel, identity, None, create=True)
+            assert case is not None
+            draft = self.draft_of(case)
+            present, value = engine.get_value(draft.answers, engine.parse_path(path))
+            joined = f"{value}\n{more}" if present and isinstance(value, str) else more
+            outcome = engine.set_answer(self.q, draft, engine.parse_path(path), joined)
+            if outcome.ok:
+                case.draft = outcome.draft.model_dump(mode="json")
+                case = await uow.cases.save(case, now=self.clock())
+            turn = self._turn(case)
+            turn.ok, turn.error = outcome.ok, outcome.error
+        return turn
+
+    async def record_channel_message(self, channel: str, identity: str, *, direction: str, ref: dict[str, Any], case_id: str | None = None) -> None:
+        """Remember a channel message id (encrypted) so the conversation can be wiped later."""
+        async with self.store.write() as uow:
+            now = self.clock()
+            submitter = await uow.submitters.get_or_create(channel=channel, identity=identity, lang="en", now=now)
+            if case_id is None:
+                draft = await uow.cases.open_draft(submitter.id)
+                case_id = draft.id if draft else None
+            await uow.chatlog.add(submitter_id=submitter.id, case_id=case_id, direction=direction, ref=ref, now=now)
+
+    async def submit(self, channel: str, identity: str) -> Turn:
+        """Submit the open draft if nothing required is missing (same as the `submit` command)."""
+        return await self.act(channel, identity, engine.Command("submit"))
 
     async def _apply(self, uow: UnitOfWork, submitter_id: str, case: CaseRecord, action: Action) -> Turn:
         now = self.clock()
