@@ -232,3 +232,40 @@ class ProcessedEvent(Base):
     result_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # what we answered, to answer again
     data_key_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"))
     created_at: Mapped[datetime] = mapped_column(TS, index=True)
+
+
+class StaffSession(Base):
+    """A console login. The cookie carries a random token; only its hash is stored."""
+
+    __tablename__ = "staff_sessions"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token_hash: Mapped[str | None] = mapped_column(String(64))
+    second_factor_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    last_seen_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    revoked_at: Mapped[datetime | None] = mapped_column(TS)
+    remote: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginAttempt(Base):
+    """Failed and successful logins, keyed by a hash of the email and of the client address."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    email_index: Mapped[str] = mapped_column(String(64), index=True)
+    remote_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(TS, index=True)
+
+
+class AppSetting(Base):
+    """Settings staff change at run time (e.g. `require_totp`), as JSON values."""
+
+    __tablename__ = "app_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+    updated_by: Mapped[str | None] = mapped_column(String(32))

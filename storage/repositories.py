@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 
 class NotFound(LookupError):
     """No such row."""
@@ -401,7 +403,14 @@ class ChatLogRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """Every repository, bound to one transaction (see `storage.store.Store.write`/`read`)."""
+    """Every repository, bound to one transaction (see `storage.store.Store.write`/`read`).
+
+    `session` is for repositories defined in other storage modules (they take it in their
+    constructor); nothing outside `storage/` should run queries on it.
+    """
+
+    @property
+    def session(self) -> AsyncSession: ...
 
     @property
     def submitters(self) -> SubmitterRepository: ...
