@@ -243,7 +243,8 @@ class CaseService:
 
     async def _apply(self, uow: UnitOfWork, submitter_id: str, case: CaseRecord, action: Action) -> Turn:
         now = self.clock()
-        outcome = engine.apply(self.q, self.draft_of(case), action)
+        before = self.draft_of(case)
+        outcome = engine.apply(self.q, before, action)
         if outcome.stopped:
             # the channel is not safe: keep nothing of this draft
             await uow.cases.delete_draft(case.id, now=now)
@@ -255,7 +256,8 @@ class CaseService:
         if outcome.ready_to_submit:
             await self._submit(uow, case, submitter_id)
             submitted = True
-        case = await uow.cases.save(case, now=now)
+        if submitted or outcome.draft != before:  # a refused answer writes nothing
+            case = await uow.cases.save(case, now=now)
         if outcome.changed:
             await uow.audit.record(action="draft.answered", now=now, actor_kind="submitter", actor_id=submitter_id, case_id=case.id)
         return self._turn(case, outcome, submitted=submitted)

@@ -524,10 +524,12 @@ def _advance(q: Questionnaire, before: Draft, after: Draft, slot: Slot) -> Draft
         return after.model_copy(update={"cursor": None, "mode": "review"})
     if after.mode == "edit_one":
         # an edit can open new questions (a changed condition): ask those in the same section first
-        for s in slots(q, after):
-            if s.section == slot.section and not _answered(s, after):
+        pending = [s for s in slots(q, after) if not _answered(s, after)]
+        for s in pending:
+            if s.section == slot.section:
                 return after.model_copy(update={"cursor": list(s.path)})
-        return after.model_copy(update={"cursor": None, "mode": "review"})
+        # nothing new here: back to the flow if questions remain, else to the review screen
+        return after.model_copy(update={"cursor": None, "mode": "flow" if pending else "review"})
     return after.model_copy(update={"cursor": None, "mode": "flow"})
 
 
