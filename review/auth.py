@@ -1,0 +1,360 @@
+"""Staff accounts and console sessions: argon2id passwords, TOTP, throttling, server-side sessions.
+
+A session cookie carries a random token; the database keeps only its SHA-256. The CSRF token of a
+session is an HMAC of the session token (so it never needs storing in clear) and its hash is kept
+beside the session for comparison. Failed logins are counted per hashed email and per hashed
+client address in `login_attempts`; too many in the window refuses further tries for a while.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.exc import IntegrityError
+
+from intake.clock import Clock, utcnow
+from review.service import ROLES, Actor, Forbidden, ReviewError
+from storage.repositories import NotFound, StaffRecord
+from storage.review import ReviewQueries, SessionRow
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+SESSION_IDLE = timedelta(hours=2)
+SESSION_MAX = timedelta(hours=12)
+TOUCH_EVERY = timedelta(minutes=1)
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILS_PER_EMAIL = 5
+MAX_FAILS_PER_REMOTE = 20
+MIN_PASSWORD = 12
+REQUIRE_TOTP = "require_totp"
+TOTP_ISSUER = "Magnitsky Intake"
+
+
+class AuthError(ReviewError):
+    """A login or account request refused; the message is safe to show."""
+
+
+class Throttled(AuthError):
+    """Too many failed attempts recently."""
+
+
+def _sha(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def token_hash(token: str) -> str:
+    return _sha("session", token)
+
+
+def csrf_for(token: str) -> str:
+    """The CSRF token belonging to a session token."""
+    return hmac.new(token.encode(), b"csrf", hashlib.sha256).hexdigest()
+
+
+def new_password() -> str:
+    """A random one-time password (about 120 bits)."""
+    return secrets.token_urlsafe(15)
+
+
+@dataclass
+class LoginResult:
+    token: str
+    csrf: str
+    stage: str  # ok | totp | enrol | password
+
+
+@dataclass
+class SessionInfo:
+    """A live console session and its staff member."""
+
+    id: str
+    staff: StaffRecord
+    csrf: str
+    stage: str  # ok | totp | enrol | password
+    token: str
+
+    def actor(self, remote: str | None) -> Actor:
+        return Actor(self.staff.id, self.staff.email, self.staff.role, remote)
+
+    def csrf_ok(self, submitted: str | None) -> bool:
+        return bool(submitted) and hmac.compare_digest(self.csrf, submitted or "")
+
+
+class AuthService:
+    """Accounts, logins, second factor, sessions and the console's run-time settings."""
+
+    def __init__(self, store: Store, *, clock: Clock = utcnow, hasher: PasswordHasher | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.hasher = hasher or PasswordHasher()  # argon2id with the library's recommended cost
+        self._dummy = self.hasher.hash(secrets.token_hex(16))
+
+    # ---- accounts ----------------------------------------------------------------------------
+
+    def _check_password(self, password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise AuthError(f"a password needs at least {MIN_PASSWORD} characters")
+
+    async def add_staff(self, email: str, password: str, role: str, *, by: Actor | None = None, must_change_password: bool = False) -> StaffRecord:
+        """Create a staff account (email unique, role reviewer|admin, argon2id hash)."""
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
+            raise AuthError("an email address is required")
+        if role not in ROLES:
+            raise AuthError(f"role must be one of {', '.join(ROLES)}")
+        self._check_password(password)
+        hashed = self.hasher.hash(password)
+        try:
+            async with self.store.write() as uow:
+                if await uow.staff.by_email(email) is not None:
+                    raise AuthError("a staff member with that email exists")
+                now = self.clock()
+                record = await uow.staff.add(email=email, password_hash=hashed, role=role, now=now, must_change_password=must_change_password)
+                await uow.audit.record(action="staff.added", now=now, actor_kind="staff" if by else "system",
+                                       actor_id=by.staff_id if by else None, detail={"staff": record.id, "role": role},
+                                       remote=by.remote if by else None)
+        except IntegrityError:
+            raise AuthError("a staff member with that email exists") from None
+        return record
+
+    async def ensure_first_admin(self, email: str = "admin@localhost") -> tuple[str, str] | None:
+        """With no staff at all, create one admin with a one-time password and return (email, password)."""
+        async with self.store.read() as uow:
+            if await uow.staff.count() > 0:
+                return None
+        password = new_password()
+        try:
+            await self.add_staff(email, password, "admin", must_change_password=True)
+        except AuthError:
+            return None  # another process created it first
+        return email, password
+
+    async def list_staff(self) -> list[StaffRecord]:
+        async with self.store.read() as uow:
+            return await uow.staff.list()
+
+    async def by_email(self, email: str) -> StaffRecord | None:
+        async with self.store.read() as uow:
+            return await uow.staff.by_email(email)
+
+    async def actor_for(self, email: str, remote: str = "cli") -> Actor:
+        """The active staff member with this email, as an actor (for the CLI's `--as`)."""
+        staff = await self.by_email(email)
+        if staff is None or not staff.active:
+            raise AuthError(f"no active staff member {email}")
+        return Actor(staff.id, staff.email, staff.role, remote)
+
+    async def update_staff(self, actor: Actor, staff_id: str, *, role: str | None = None, active: bool | None = None,
+                           totp_required: bool | None = None, reset_totp: bool = False) -> None:
+        """Admin: change a staff member's role, active flag, TOTP requirement, or clear their TOTP."""
+        if not actor.is_admin:
+            raise Forbidden("admins only")
+        fields: dict[str, Any] = {}
+        if role is not None:
+            if role not in ROLES:
+                raise AuthError(f"role must be one of {', '.join(ROLES)}")
+            fields["role"] = role
+        if active is not None:
+            fields["active"] = active
+        if totp_required is not None:
+            fields["totp_required"] = totp_required
+        if reset_totp:
+            fields["totp_secret"] = None
+        if staff_id == actor.staff_id and (fields.get("active") is False or fields.get("role") == "reviewer"):
+            raise AuthError("you cannot demote or deactivate yourself")
+        async with self.store.write() as uow:
+            try:
+                await uow.staff.get(staff_id)
+            except NotFound:
+                raise AuthError("no such staff member") from None
+            now = self.clock()
+            await uow.staff.update(staff_id, **fields)
+            if fields.get("active") is False or reset_totp:
+                await ReviewQueries(uow.session).revoke_sessions(staff_id, now=now)
+            await uow.audit.record(action="staff.updated", now=now, actor_kind="staff", actor_id=actor.staff_id,
+                                   detail={"staff": staff_id, "fields": sorted(fields)}, remote=actor.remote)
+
+    async def reset_password(self, actor: Actor, staff_id: str) -> str:
+        """Admin: give a staff member a new one-time password (changed at next login)."""
+        if not actor.is_admin:
+            raise Forbidden("admins only")
+        password = new_password()
+        async with self.store.write() as uow:
+            now = self.clock()
+            await uow.staff.update(staff_id, password_hash=self.hasher.hash(password), must_change_password=True, failed_logins=0, locked_until=None)
+            await ReviewQueries(uow.session).revoke_sessions(staff_id, now=now)
+            await uow.audit.record(action="staff.password_reset", now=now, actor_kind="staff", actor_id=actor.staff_id,
+                                   detail={"staff": staff_id}, remote=actor.remote)
+        return password
+
+    async def change_password(self, info: SessionInfo, current: str, new: str) -> None:
+        """Change your own password; other sessions of yours end."""
+        if not self._verify(info.staff.password_hash, current):
+            raise AuthError("the current password is wrong")
+        self._check_password(new)
+        if new == current:
+            raise AuthError("choose a new password")
+        async with self.store.write() as uow:
+            now = self.clock()
+            await uow.staff.update(info.staff.id, password_hash=self.hasher.hash(new), must_change_password=False)
+            await ReviewQueries(uow.session).revoke_sessions(info.staff.id, now=now, except_id=info.id)
+            await uow.audit.record(action="staff.password_changed", now=now, actor_kind="staff", actor_id=info.staff.id, detail={})
+
+    # ---- settings ----------------------------------------------------------------------------
+
+    async def settings(self) -> dict[str, Any]:
+        async with self.store.read() as uow:
+            values = await ReviewQueries(uow.session).all_settings()
+        return {REQUIRE_TOTP: bool(values.get(REQUIRE_TOTP, False)), **{k: v for k, v in values.items() if k != REQUIRE_TOTP}}
+
+    async def set_require_totp(self, actor: Actor, value: bool) -> None:
+        """Admin: require TOTP of every staff member (those without it enrol at next login)."""
+        if not actor.is_admin:
+            raise Forbidden("admins only")
+        async with self.store.write() as uow:
+            now = self.clock()
+            await ReviewQueries(uow.session).set_setting(REQUIRE_TOTP, value, now=now, by=actor.staff_id)
+            await uow.audit.record(action="settings.changed", now=now, actor_kind="staff", actor_id=actor.staff_id,
+                                   detail={"key": REQUIRE_TOTP, "value": value}, remote=actor.remote)
+
+    # ---- login -------------------------------------------------------------------------------
+
+    def _verify(self, hashed: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(hashed, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    async def _throttled(self, queries: ReviewQueries, email_index: str, remote_index: str | None) -> bool:
+        since = self.clock() - THROTTLE_WINDOW
+        if await queries.failed_logins_since(since=since, email_index=email_index) >= MAX_FAILS_PER_EMAIL:
+            return True
+        return remote_index is not None and await queries.failed_logins_since(since=since, remote_index=remote_index) >= MAX_FAILS_PER_REMOTE
+
+    async def login(self, email: str, password: str, *, remote: str | None) -> LoginResult:
+        """Check email + password (throttled); on success open a session at the right stage."""
+        email = email.strip().lower()
+        email_index, remote_index = _sha("email", email), _sha("remote", remote) if remote else None
+        async with self.store.read() as uow:
+            if await self._throttled(ReviewQueries(uow.session), email_index, remote_index):
+                log.warning("login throttled")
+                raise Throttled("Too many failed attempts. Wait a few minutes and try again.")
+            staff = await uow.staff.by_email(email)
+            require_all = bool(await ReviewQueries(uow.session).get_setting(REQUIRE_TOTP))
+        ok = self._verify(staff.password_hash if staff else self._dummy, password) and staff is not None and staff.active
+        async with self.store.write() as uow:
+            queries = ReviewQueries(uow.session)
+            now = self.clock()
+            await queries.add_login_attempt(email_index=email_index, remote_index=remote_index, success=ok, now=now)
+            if not ok or staff is None:
+                if staff is not None:
+                    await uow.staff.update(staff.id, failed_logins=staff.failed_logins + 1)
+                    await uow.audit.record(action="staff.login_failed", now=now, actor_kind="staff", actor_id=staff.id, detail={}, remote=remote)
+                log.info("login failed")
+                raise AuthError("Wrong email or password.")
+            second_ok = staff.totp_secret is None and not (staff.totp_required or require_all)
+            token = secrets.token_urlsafe(32)
+            csrf = csrf_for(token)
+            await queries.add_session(staff_id=staff.id, token_hash=token_hash(token), csrf_token_hash=_sha("csrf", csrf),
+                                      second_factor_ok=second_ok, now=now, expires_at=now + SESSION_MAX, remote=remote)
+            await uow.staff.update(staff.id, failed_logins=0, last_login_at=now)
+            await uow.audit.record(action="staff.login", now=now, actor_kind="staff", actor_id=staff.id, detail={"second_factor": not second_ok}, remote=remote)
+        log.info("staff %s logged in", staff.id)
+        return LoginResult(token, csrf, self._stage(staff, second_ok, require_all))
+
+    @staticmethod
+    def _stage(staff: StaffRecord, second_ok: bool, require_all: bool) -> str:
+        if not second_ok:
+            return "totp" if staff.totp_secret else "enrol"
+        if staff.totp_secret is None and (staff.totp_required or require_all):
+            return "enrol"
+        return "password" if staff.must_change_password else "ok"
+
+    async def session(self, token: str | None) -> SessionInfo | None:
+        """The live session for a cookie token, or None (expired, idle, revoked, staff inactive)."""
+        if not token or len(token) > 200:
+            return None
+        now = self.clock()
+        async with self.store.read() as uow:
+            queries = ReviewQueries(uow.session)
+            row = await queries.session_by_token_hash(token_hash(token))
+            if row is None or not self._live(row, now):
+                return None
+            staff = await uow.staff.get(row.staff_id)
+            require_all = bool(await queries.get_setting(REQUIRE_TOTP))
+        if not staff.active:
+            return None
+        if now - row.last_seen_at >= TOUCH_EVERY:
+            async with self.store.write() as uow:
+                await ReviewQueries(uow.session).update_session(row.id, last_seen_at=now)
+        return SessionInfo(row.id, staff, csrf_for(token), self._stage(staff, row.second_factor_ok, require_all), token)
+
+    @staticmethod
+    def _live(row: SessionRow, now: Any) -> bool:
+        return row.revoked_at is None and row.expires_at > now and now - row.last_seen_at < SESSION_IDLE
+
+    async def logout(self, token: str) -> None:
+        async with self.store.write() as uow:
+            queries = ReviewQueries(uow.session)
+            row = await queries.session_by_token_hash(token_hash(token))
+            if row is None:
+                return
+            now = self.clock()
+            await queries.update_session(row.id, revoked_at=now)
+            await uow.audit.record(action="staff.logout", now=now, actor_kind="staff", actor_id=row.staff_id, detail={})
+
+    # ---- second factor -----------------------------------------------------------------------
+
+    async def verify_totp(self, info: SessionInfo, code: str, *, remote: str | None) -> bool:
+        """Check a TOTP code for a session waiting for it (throttled like passwords)."""
+        secret = info.staff.totp_secret
+        if secret is None:
+            return False
+        email_index, remote_index = _sha("email", info.staff.email), _sha("remote", remote) if remote else None
+        async with self.store.read() as uow:
+            if await self._throttled(ReviewQueries(uow.session), email_index, remote_index):
+                raise Throttled("Too many failed attempts. Wait a few minutes and try again.")
+        ok = pyotp.TOTP(secret).verify(code.strip().replace(" ", ""), for_time=self.clock(), valid_window=1)
+        async with self.store.write() as uow:
+            queries = ReviewQueries(uow.session)
+            now = self.clock()
+            await queries.add_login_attempt(email_index=email_index, remote_index=remote_index, success=ok, now=now)
+            if ok:
+                await queries.update_session(info.id, second_factor_ok=True, last_seen_at=now)
+            await uow.audit.record(action="staff.totp_ok" if ok else "staff.totp_failed", now=now, actor_kind="staff",
+                                   actor_id=info.staff.id, detail={}, remote=remote)
+        return ok
+
+    @staticmethod
+    def new_totp_secret() -> str:
+        return pyotp.random_base32()
+
+    @staticmethod
+    def provisioning_uri(email: str, secret: str) -> str:
+        return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+    async def enrol_totp(self, info: SessionInfo, secret: str, code: str) -> bool:
+        """Save `secret` as the staff member's TOTP if `code` proves their authenticator has it."""
+        try:
+            ok = pyotp.TOTP(secret).verify(code.strip().replace(" ", ""), for_time=self.clock(), valid_window=1)
+        except (ValueError, TypeError):  # a tampered secret that is not base32
+            ok = False
+        if not ok:
+            return False
+        async with self.store.write() as uow:
+            now = self.clock()
+            await uow.staff.update(info.staff.id, totp_secret=secret)
+            await ReviewQueries(uow.session).update_session(info.id, second_factor_ok=True)
+            await ReviewQueries(uow.session).revoke_sessions(info.staff.id, now=now, except_id=info.id)
+            await uow.audit.record(action="staff.totp_enrolled", now=now, actor_kind="staff", actor_id=info.staff.id, detail={})
+        return True

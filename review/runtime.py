@@ -1,0 +1,101 @@
+"""The console as an `intake run` component: uvicorn serving `create_app` inside the running loop.
+
+On the first run with no staff at all, one admin is created and its one-time password printed
+once (to the terminal, never to the log), together with the console URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Generator, Sequence
+
+import uvicorn
+from fastapi import APIRouter
+from starlette.routing import BaseRoute
+
+from intake.app import App
+from intake.runtime import Component
+from review.auth import AuthService
+from review.service import ReviewService
+from review.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `intake run` owns SIGINT/SIGTERM and calls stop()."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class Console:
+    """The staff web console (and any extra routes, e.g. the Telegram webhook) on one port."""
+
+    name = "console"
+
+    def __init__(self, app: App, *, extra_routes: Sequence[BaseRoute | APIRouter] = (), announce: bool = True) -> None:
+        self.app = app
+        self.review = ReviewService(app.store, app.questionnaire, clock=app.clock)
+        self.auth = AuthService(app.store, clock=app.clock)
+        self.web = create_app(app, extra_routes=extra_routes, review=self.review, auth=self.auth)
+        self.announce = announce
+        self.server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._warm: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with INTAKE_HTTP_PORT=0)."""
+        assert self.server is not None and self.server.servers
+        sockets = self.server.servers[0].sockets
+        return int(sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        first = await self.auth.ensure_first_admin()
+        settings = self.app.settings
+        config = uvicorn.Config(
+            self.web, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
+            lifespan="off", server_header=False, timeout_graceful_shutdown=5,
+        )
+        self.server = _Server(config)
+        self._task = asyncio.create_task(self.server.serve(), name="console")
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()  # re-raise why it could not start (e.g. the port is taken)
+                raise RuntimeError("the console stopped while starting")
+            await asyncio.sleep(0.02)
+        url = settings.public_url
+        log.info("console listening on %s:%d", settings.http_host, self.port)
+        if self.announce:
+            print(f"\nStaff console: {url}", flush=True)
+            if first is not None:
+                print(f"First admin created: {first[0]}\nOne-time password (shown only now; change it at first login): {first[1]}\n", flush=True)
+        self._warm = asyncio.create_task(self._warm_index(), name="search-index-warmup")
+
+    async def _warm_index(self) -> None:
+        """Decrypt every case into the in-memory search index once, so the first search is fast."""
+        try:
+            async with self.app.store.read() as uow:
+                await self.review.index.refresh(uow)
+        except Exception:
+            log.exception("search index warm-up failed; it will be built on the first query")
+
+    async def stop(self) -> None:
+        if self._warm is not None and not self._warm.done():
+            self._warm.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warm
+        if self.server is not None:
+            self.server.should_exit = True
+        if self._task is not None:
+            await self._task
+        self.review.index.forget()
+
+
+async def components(app: App, *, extra_routes: Sequence[BaseRoute | APIRouter] = ()) -> list[Component]:
+    """What `intake run` serves for the staff side: the console."""
+    return [Console(app, extra_routes=extra_routes)]
