@@ -350,7 +350,7 @@ class ReviewService:
         if case.status in OPEN:
             out += ["assign"]
             out += ["unassign"] if case.assigned_to else ["claim"]
-        if case.status != lifecycle.WITHDRAWN:
+        if case.status not in (lifecycle.WITHDRAWN, lifecycle.DRAFT):
             out.append("note")
         if lifecycle.NEEDS_INFO in lifecycle.allowed(case.status) and case.status != lifecycle.NEEDS_INFO:
             out.append("request_info")
@@ -485,8 +485,8 @@ class ReviewService:
         body = _clean_text(text, "A note")
         async with self.store.write() as uow:
             case = await self._load(uow, reference, lock=True)
-            if case.status == lifecycle.WITHDRAWN:
-                raise ActionRefused("the case was withdrawn")
+            if case.status in (lifecycle.WITHDRAWN, lifecycle.DRAFT):
+                raise ActionRefused(f"a case in status '{case.status}' takes no notes")
             note_id = await uow.messages.add(case_id=case.id, direction="note", channel="staff", kind="note", body=body,
                                              now=self.clock(), author_staff_id=actor.staff_id)
             await self._audit(uow, actor, case, "note.added", note=note_id)
