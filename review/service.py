@@ -250,7 +250,12 @@ class ReviewService:
                     continue
                 matched.append(stub)
             window = matched[(page - 1) * per_page : page * per_page]
-            records = [await uow.cases.get(s.id) for s in window]
+            records = []
+            for stub in window:
+                try:
+                    records.append(await uow.cases.get(stub.id))
+                except LookupError:  # destroyed or deleted since the index looked
+                    continue
             n_files = await queries.attachment_counts([r.id for r in records])
             emails = {s.id: s.email for s in await uow.staff.list()}
             counts = await uow.cases.count_by_status()

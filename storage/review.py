@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AppSetting, Attachment, Case, Inbox, LoginAttempt, Outbox, StaffSession, new_id
+from storage.models import AppSetting, Attachment, Case, DataKeyRow, Inbox, LoginAttempt, Outbox, StaffSession, new_id
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -80,8 +80,10 @@ class ReviewQueries:
         return [CaseStub(r[0], r[1], int(r[2])) for r in (await self.s.execute(stmt)).all()]
 
     async def all_versions(self) -> dict[str, int]:
-        """Every case id with its version (what the in-memory search index compares against)."""
-        rows = (await self.s.execute(select(Case.id, Case.version))).all()
+        """Every readable case's id and version (what the in-memory search index compares against).
+        Cases whose data key was destroyed are left out, so they drop out of the index."""
+        stmt = select(Case.id, Case.version).join(DataKeyRow, DataKeyRow.id == Case.data_key_id).where(DataKeyRow.wrapped.is_not(None))
+        rows = (await self.s.execute(stmt)).all()
         return {r[0]: int(r[1]) for r in rows}
 
     async def attachment_counts(self, case_ids: list[str]) -> dict[str, int]:
