@@ -1,0 +1,168 @@
+"""Loops (RFC 3834), forged replies, the auto-reply limit, staff follow-ups, failures and retries."""
+
+from __future__ import annotations
+
+import pytest
+
+from intake import lifecycle
+from intake.app import App
+from mail.outbox import Relay, backoff
+from tests.mail.conftest import ADDRESS, SENDER, Harness
+from tests.mail.support import message, text_of
+from tests.support import FixedClock
+
+
+async def cases_of(app: App, identity: str) -> list[object]:
+    async with app.store.read() as uow:
+        submitter = await uow.submitters.find(channel="email", identity=identity)
+        return list(await uow.cases.for_submitter(submitter.id)) if submitter else []
+
+
+@pytest.mark.parametrize(
+    ("headers", "mail_from", "sender"),
+    [
+        ({"Auto-Submitted": "auto-replied"}, SENDER, SENDER),
+        ({"Auto-Submitted": "auto-generated; type=vacation"}, SENDER, SENDER),
+        ({"Precedence": "bulk"}, SENDER, SENDER),
+        ({"Precedence": "list"}, SENDER, SENDER),
+        ({"List-Id": "<ngos.lists.example.org>"}, SENDER, SENDER),
+        ({"List-Unsubscribe": "<mailto:leave@example.org>"}, SENDER, SENDER),
+        ({"X-Auto-Response-Suppress": "All"}, SENDER, SENDER),
+        ({}, "", SENDER),  # null return path: a bounce
+        ({}, "MAILER-DAEMON@mx.example.org", "MAILER-DAEMON@mx.example.org"),
+        ({}, ADDRESS, ADDRESS),  # our own address
+    ],
+)
+async def test_automated_mail_gets_no_reply_but_is_kept(mail: Harness, headers: dict[str, str], mail_from: str, sender: str) -> None:
+    raw, _ = message("I am out of the office until Monday.", headers=headers, sender=sender)
+    result = await mail.send(raw, mail_from=mail_from)
+    assert result.data == 250
+    await mail.pump()
+    assert mail.relay.messages == []
+    async with mail.app.store.read() as uow:
+        rows = await uow.inbox.list()
+    assert len(rows) == 1 and rows[0].status == "done" and rows[0].raw == raw
+    assert await cases_of(mail.app, sender.lower()) == []
+
+
+async def test_forged_reply_does_not_change_the_case(mail: Harness) -> None:
+    raw, _ = message("first")
+    reply = (await mail.exchange(raw))[0]
+    ref = str(reply["Subject"])[1:13]
+    raw, _ = message("Organisation name: Real NGO", subject=f"Re: [{ref}]", in_reply_to=str(reply["Message-ID"]))
+    await mail.exchange(raw)
+    forged, _ = message("Organisation name: Evil Corp\nSUBMIT", subject=f"Re: [{ref}] form", sender="attacker@evil.example",
+                        in_reply_to=str(reply["Message-ID"]))
+    out = await mail.exchange(forged, mail_from="attacker@evil.example")
+    assert out == []  # no reply to the forger
+    async with mail.app.store.read() as uow:
+        case = await uow.cases.by_reference(ref)
+        assert case is not None
+        thread = await uow.messages.for_case(case.id)
+    assert case.draft["answers"]["org_name"] == "Real NGO" and case.status == lifecycle.DRAFT
+    forged_kept = [m for m in thread if "Evil Corp" in m.body]  # same pinned clock: order by content
+    assert len(thread) == 3 and len(forged_kept) == 1 and not forged_kept[0].verified
+    assert all(m.verified for m in thread if m is not forged_kept[0])
+
+
+async def test_hourly_auto_reply_limit(mail: Harness, clock: FixedClock) -> None:
+    mail.app.settings.autoreply_per_hour = 2
+    for n in range(4):
+        raw, _ = message(f"message {n}")
+        assert (await mail.send(raw)).data == 250
+        await mail.pump()
+    assert len(mail.relay.messages) == 2
+    async with mail.app.store.read() as uow:
+        case = (await cases_of(mail.app, SENDER))[0]
+        assert len(await uow.messages.for_case(case.id)) == 4  # type: ignore[attr-defined]  # content still kept
+    clock.advance(hours=1, seconds=1)
+    raw, _ = message("an hour later")
+    assert len(await mail.exchange(raw)) == 1
+
+
+async def test_staff_follow_up_is_threaded_and_the_answer_requeues(mail: Harness) -> None:
+    raw, _ = message("first")
+    form = (await mail.exchange(raw))[0]
+    ref = str(form["Subject"])[1:13]
+    async with mail.app.store.write() as uow:
+        case = await uow.cases.by_reference(ref, lock=True)
+        assert case is not None
+        case.status = lifecycle.NEEDS_INFO  # as the review service leaves it after "request info"
+        await uow.cases.save(case, now=mail.app.clock())
+        await uow.outbox.enqueue(channel="email", kind="followup", payload={"text": "Which port did the vessel use?"},
+                                 now=mail.app.clock(), case_id=case.id)
+    await mail.pump()
+    follow = mail.relay.messages[-1]
+    assert f"[{ref}]" in str(follow["Subject"]) and follow["To"] == SENDER
+    assert follow["In-Reply-To"] == form["Message-ID"]  # the last email of the thread
+    assert "Auto-Submitted" not in follow and "Which port did the vessel use?" in text_of(follow)
+    answer, _ = message("Lagos, mostly.", subject="Re: a question", in_reply_to=str(follow["Message-ID"]))
+    await mail.exchange(answer)
+    async with mail.app.store.read() as uow:
+        case = await uow.cases.by_reference(ref)
+        assert case is not None and case.status == lifecycle.SUBMITTED
+        thread = await uow.messages.for_case(case.id)
+    assert [m.verified for m in thread if m.body.startswith("Lagos")] == [True]
+
+
+async def test_outbox_retries_with_backoff_then_fails_permanently(mail: Harness, clock: FixedClock) -> None:
+    real = mail.channel.sender.relay
+    mail.channel.sender.relay = Relay("127.0.0.1", 1)  # nothing listens there
+    raw, _ = message("first")
+    assert (await mail.send(raw)).data == 250
+    await mail.pump()
+    async with mail.app.store.read() as uow:
+        row = (await uow.outbox.list(status="pending"))[0]
+    assert row.attempts == 1 and row.next_attempt_at == clock() + backoff(0) and row.last_error and "unreachable" in row.last_error
+    mail.channel.sender.relay = real
+    mail.relay.refuse = "550 5.1.1 mailbox unavailable"
+    clock.advance(seconds=31)
+    await mail.pump()
+    async with mail.app.store.read() as uow:
+        failed = await uow.outbox.list(status="failed")
+    assert [f.id for f in failed] == [row.id] and "550" in (failed[0].last_error or "")
+    mail.relay.refuse = None
+    async with mail.app.store.write() as uow:
+        await uow.outbox.requeue(row.id, now=clock())
+    await mail.pump()
+    assert len(mail.relay.messages) == 1
+
+
+async def test_processing_failure_is_kept_as_failed_and_retryable(mail: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def boom(*args: object) -> object:
+        raise RuntimeError("Organisation name: secret content")
+
+    monkeypatch.setattr(mail.channel.flow, "_handle", boom)
+    raw, _ = message("Organisation name: Kept NGO")
+    assert (await mail.send(raw)).data == 250
+    await mail.pump()
+    async with mail.app.store.read() as uow:
+        (row,) = await uow.inbox.list()
+    assert row.status == "failed" and row.error == "failed at handle: RuntimeError"
+    monkeypatch.undo()
+    async with mail.app.store.write() as uow:
+        await uow.inbox.requeue(row.id, now=mail.app.clock())
+    await mail.pump()
+    async with mail.app.store.read() as uow:
+        (row,) = await uow.inbox.list()
+    assert row.status == "done" and len(mail.relay.messages) == 1
+
+
+async def test_reply_on_submitted_case_lands_on_thread_with_attachment(mail: Harness) -> None:
+    raw, _ = message("first")
+    form = (await mail.exchange(raw))[0]
+    ref = str(form["Subject"])[1:13]
+    async with mail.app.store.write() as uow:
+        case = await uow.cases.by_reference(ref, lock=True)
+        assert case is not None
+        case.status = lifecycle.SUBMITTED
+        await uow.cases.save(case, now=mail.app.clock())
+    photo = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    raw, _ = message("One more photo.", subject=f"[{ref}] more", attachments=[("photo.png", "image/png", photo), ("run.exe", "application/octet-stream", b"MZ\x90\x00")])
+    ack = (await mail.exchange(raw))[0]
+    assert "added to case" in text_of(ack)
+    async with mail.app.store.read() as uow:
+        files = await uow.attachments.for_case(case.id)
+        thread = await uow.messages.for_case(case.id)
+    assert sorted((f.filename, f.sniffed_type, f.executable) for f in files) == [("photo.png", "image/png", False), ("run.exe", "application/x-msdownload", True)]
+    assert any(m.body.startswith("One more photo") for m in thread)
