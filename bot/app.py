@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -11,6 +12,11 @@ from bot.handlers import COMMANDS, TelegramChannel
 from bot.ordering import ChatOrderedProcessor
 from intake.app import App
 from intake.i18n import translator
+
+# Opt in to PTB's future behaviour (time periods as timedelta, e.g. RetryAfter.retry_after):
+# without it PTB 22 emits a deprecation warning on every 429. Our code accepts both forms.
+# PTB reads the variable at each use, so setting it here, before any bot runs, is enough.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 CHANNEL_KEY = "intake.channel"
 MAX_CONCURRENT_UPDATES = 64

@@ -1,0 +1,224 @@
+"""Two processes on one database, redelivered updates, staff follow-ups, 429s, commands, groups."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from intake import engine
+from intake.app import App
+from intake.app import build as build_core
+from tests.bot.conftest import Chat, Runner, RunnerFactory
+from tests.bot.drive import assert_asked, step
+from tests.bot.fakebotapi import FakeBotAPI
+from tests.support import answer_for
+
+CHAT = 616161
+
+
+async def draft_answers(app: App, chat_id: int) -> dict[str, object]:
+    async with app.store.read() as uow:
+        sub = await uow.submitters.find(channel="telegram", identity=str(chat_id))
+        assert sub is not None
+        case = await uow.cases.open_draft(sub.id)
+    assert case is not None
+    return case.draft["answers"]
+
+
+async def test_two_applications_take_turns_on_one_chat(app: App, make_runner: RunnerFactory, fake: FakeBotAPI) -> None:
+    q = app.questionnaire
+    core2 = build_core(app.settings, clock=app.clock)
+    try:
+        one = await make_runner(app, "111:one")
+        two = await make_runner(core2, "222:two")
+        chat = Chat(one, CHAT)
+        await chat.say("/start")
+        draft = engine.start("en")
+        for i in range(24):
+            draft = await step(chat, q, draft, runner=(one, two)[i % 2])
+            assert_asked(chat, q, draft)
+        assert await draft_answers(app, CHAT) == draft.answers
+
+        # the same update reaching both processes at once is applied once
+        prompt = engine.next_prompt(q, draft)
+        action = answer_for(prompt)
+        assert isinstance(action, engine.Answer)
+        update = fake.text_message(CHAT, action.text)
+        before = len(fake.sent(CHAT))
+        u1 = await fake.inject(one.token, update)
+        u2 = await fake.inject(two.token, update)
+        await asyncio.gather(one.wait_handled(u1), two.wait_handled(u2))
+        draft = engine.apply(q, draft, action).draft
+        assert len(fake.sent(CHAT)) == before + 1
+        assert await draft_answers(app, CHAT) == draft.answers
+
+        # different chats concurrently on both processes
+        others = [Chat(one, 7001), Chat(two, 7002), Chat(one, 7003), Chat(two, 7004)]
+        await asyncio.gather(*(c.say("/start") for c in others))
+        drafts = [engine.start("en") for _ in others]
+
+        async def run(c: Chat, d: engine.Draft) -> engine.Draft:
+            for _ in range(6):
+                d = await step(c, q, d)
+            return d
+
+        drafts = list(await asyncio.gather(*(run(c, d) for c, d in zip(others, drafts, strict=True))))
+        for c, d in zip(others, drafts, strict=True):
+            assert await draft_answers(app, c.chat_id) == d.answers
+    finally:
+        await core2.store.close()
+
+
+async def test_every_update_twice(app: App, runner: Runner, fake: FakeBotAPI) -> None:
+    q = app.questionnaire
+    once, twice = Chat(runner, 8001), Chat(runner, 8002, copies=2)
+    drafts = []
+    for chat in (once, twice):
+        await chat.say("/start")
+        draft = engine.start("en")
+        for _ in range(30):  # includes multi-choice toggles, single choices and text
+            draft = await step(chat, q, draft)
+        drafts.append(draft)
+        assert await draft_answers(app, chat.chat_id) == draft.answers
+    assert drafts[0].answers == drafts[1].answers
+    methods = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
+    assert len(fake.sent(8002, methods)) == len(fake.sent(8001, methods))
+    assert [c.params["text"] for c in fake.sent(8002)] == [c.params["text"] for c in fake.sent(8001)]
+
+
+async def submitted_case(app: App, identity: str) -> str:
+    turn = await app.cases.resume("telegram", identity)
+    while turn.prompt.kind != "review":
+        turn = await app.cases.act("telegram", identity, answer_for(turn.prompt))
+    turn = await app.cases.act("telegram", identity, engine.Command("submit"))
+    assert turn.submitted and turn.reference
+    return turn.reference
+
+
+async def ask_followup(app: App, reference: str, text: str) -> str:
+    """What the review side does: case to needs_info and an outbox row for the submitter."""
+    async with app.store.write() as uow:
+        case = await uow.cases.by_reference(reference, lock=True)
+        assert case is not None
+        case.status = "needs_info"
+        await uow.cases.save(case, now=app.clock())
+        return await uow.outbox.enqueue(
+            channel="telegram", kind="followup", case_id=case.id, submitter_id=case.submitter_id, payload={"text": text}, now=app.clock()
+        )
+
+
+async def test_followup_delivered_and_reply_threaded(app: App, runner: Runner, fake: FakeBotAPI) -> None:
+    from bot.outbox import OutboxWorker
+
+    reference = await submitted_case(app, str(CHAT))
+    row_id = await ask_followup(app, reference, "In which city did the recruitment happen?")
+    worker = OutboxWorker(runner.bot_core, runner.application.bot)
+    await worker.run_once()
+    followup = fake.sent(CHAT)[-1]
+    assert reference in followup.params["text"] and "In which city" in followup.params["text"]
+    async with app.store.read() as uow:
+        rows = {r.id: r for r in await uow.outbox.list()}
+    assert rows[row_id].status == "sent"
+
+    chat = Chat(runner, CHAT)
+    calls = await chat.say("It was in Lagos.", reply_to=followup.result)
+    assert reference in calls[-1].params["text"]
+    doc = fake.add_file(b"%PDF-1.4 reply evidence", suffix="pdf")
+    calls = await chat.send_update(fake.file_message(CHAT, doc, filename="ticket.pdf", reply_to=followup.result))
+    assert "added to case" in calls[-1].params["text"]
+    async with app.store.read() as uow:
+        case = await uow.cases.by_reference(reference)
+        assert case is not None
+        thread = await uow.messages.for_case(case.id)
+        files = await uow.attachments.for_case(case.id)
+    assert case.status == "submitted"
+    assert [m.body for m in thread if m.direction == "in"][0] == "It was in Lagos."
+    assert any(f.filename == "ticket.pdf" for f in files)
+
+
+async def test_outbox_honours_429_and_marks_failures(app: App, runner: Runner, fake: FakeBotAPI, clock: object) -> None:
+    from bot.outbox import OutboxWorker
+
+    reference = await submitted_case(app, str(CHAT))
+    row_id = await ask_followup(app, reference, "A question")
+    worker = OutboxWorker(runner.bot_core, runner.application.bot)
+    worker_channels = worker.channels
+    assert worker_channels == ["telegram", "staff"]
+    fake.fail("sendMessage", retry_after=3, chat_id=CHAT)
+    await worker.run_once()
+    async with app.store.read() as uow:
+        row = {r.id: r for r in await uow.outbox.list()}[row_id]
+    assert row.status == "pending" and row.attempts == 1 and "429" in (row.last_error or "")
+    assert (row.next_attempt_at - app.clock()).total_seconds() == 3
+    await worker.run_once()
+    assert not any("A question" in t for t in fake.texts(CHAT))  # not before retry_after
+    app.clock.advance(seconds=3)  # type: ignore[attr-defined]
+    await worker.run_once()
+    assert any("A question" in t for t in fake.texts(CHAT))
+
+    # a refusal (the user blocked the bot) is a visible failure
+    row2 = await ask_followup(app, reference, "Another question")
+    fake.fail("sendMessage", status=403, description="Forbidden: bot was blocked by the user", chat_id=CHAT)
+    await worker.run_once()
+    async with app.store.read() as uow:
+        failed = {r.id: r for r in await uow.outbox.list(status="failed")}
+    assert row2 in failed and "Forbidden" in (failed[row2].last_error or "")
+
+
+async def test_reply_429_waited_out(runner: Runner, fake: FakeBotAPI) -> None:
+    chat = Chat(runner, CHAT)
+    fake.fail("sendMessage", retry_after=1, chat_id=CHAT)
+    started = time.monotonic()
+    calls = await chat.say("/help")
+    assert time.monotonic() - started >= 1
+    assert [c.status for c in calls if c.method == "sendMessage"] == [429, 200]
+    assert "/start" in calls[-1].params["text"]
+
+
+async def test_commands(app: App, runner: Runner, fake: FakeBotAPI) -> None:
+    chat = Chat(runner, CHAT, lang="es")
+    await chat.say("/status")
+    assert "no cases" in chat.last_text()
+    await chat.say("/start")
+    calls = await chat.say("/language")
+    assert "Español" in [b[0] for b in calls[-1].buttons]
+    await chat.press("Français")
+    async with app.store.read() as uow:
+        sub = await uow.submitters.find(channel="telegram", identity=str(CHAT))
+        assert sub is not None and sub.lang == "fr"
+    await chat.say("/cancel")
+    await chat.press("No, keep it")
+    assert await app.cases.current("telegram", str(CHAT)) is not None
+    await chat.say("/cancel")
+    await chat.press("Yes, delete my draft")
+    assert await app.cases.current("telegram", str(CHAT)) is None
+
+    reference = await submitted_case(app, str(CHAT))
+    await chat.say("/status")
+    assert reference in chat.last_text()
+    calls = await chat.say("/delete")
+    assert f"Withdraw {reference}" in [b[0] for b in calls[-1].buttons]
+    await chat.press(f"Withdraw {reference}")
+    await chat.press(f"Yes, withdraw {reference}")
+    statuses = await app.cases.statuses("telegram", str(CHAT))
+    assert [s.status for s in statuses if s.reference == reference] == ["withdrawn"]
+    await chat.say("/nonsense")
+    assert "/start" in chat.last_text()
+
+
+async def test_groups_ignored_and_stale_buttons(app: App, runner: Runner, fake: FakeBotAPI) -> None:
+    before = len(fake.calls)
+    await runner.send(fake.text_message(-100123, "/start", chat_type="group"))
+    await runner.send(fake.text_message(-100123, "hello", chat_type="group"))
+    assert not [c for c in fake.calls[before:] if c.method == "sendMessage"]
+    assert await app.cases.statuses("telegram", "-100123") == []
+
+    chat = Chat(runner, CHAT)
+    await chat.say("/start")
+    old_message, old_data = chat.find_button("Yes")
+    await chat.press("Yes")  # channel safe
+    draft_before = await draft_answers(app, CHAT)
+    # pressing the first question's button again does not answer the second question
+    calls = await chat.send_update(fake.callback(CHAT, old_data, old_message))
+    assert await draft_answers(app, CHAT) == draft_before
+    assert "immediate danger" in calls[-1].params["text"].lower() or "danger" in calls[-1].params["text"].lower()
