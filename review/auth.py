@@ -260,8 +260,12 @@ class AuthService:
                 if staff is not None:
                     await uow.staff.update(staff.id, failed_logins=staff.failed_logins + 1)
                     await uow.audit.record(action="staff.login_failed", now=now, actor_kind="staff", actor_id=staff.id, detail={}, remote=remote)
-                log.info("login failed")
-                raise AuthError("Wrong email or password.")
+        if not ok or staff is None:  # raised after the commit, so the failed attempt is counted
+            log.info("login failed")
+            raise AuthError("Wrong email or password.")
+        async with self.store.write() as uow:
+            queries = ReviewQueries(uow.session)
+            now = self.clock()
             second_ok = staff.totp_secret is None and not (staff.totp_required or require_all)
             token = secrets.token_urlsafe(32)
             csrf = csrf_for(token)

@@ -5,7 +5,7 @@ Every response carries a strict Content-Security-Policy and related headers. Ext
 the Telegram webhook) are mounted as given: they bypass console auth and CSRF, and only they do.
 """
 
-from __future__ import annotations
+# no `from __future__ import annotations`: FastAPI must resolve the closure-local Annotated aliases
 
 import base64
 import hmac
