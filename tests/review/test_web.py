@@ -177,8 +177,8 @@ async def test_unauthenticated_on_every_route(client: httpx.AsyncClient, web: Fa
     public = {"/login", "/healthz"}
     checked = 0
     routes: list[object] = []
-    for route in web.routes:  # FastAPI keeps an included router's routes on the original router
-        routes += getattr(getattr(route, "original_router", None), "routes", [route])
+    for top in web.routes:  # FastAPI keeps an included router's routes on the original router
+        routes += getattr(getattr(top, "original_router", None), "routes", [top])
     for route in routes:
         if not isinstance(route, APIRoute | Route) or route.path in public:
             continue
