@@ -47,6 +47,8 @@ def render(turn: Turn, out: Out) -> None:
         out(t("Commands: /submit, /edit SECTION-or-QUESTION, /back, /quit"))
         return
     out(f"\n[{prompt.progress}]" + (f"  {prompt.instance_label}" if prompt.instance_label else ""))
+    if prompt.intro:
+        out(prompt.intro)
     out(prompt.text)
     if prompt.help:
         out(f"  ({prompt.help})")

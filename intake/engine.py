@@ -132,6 +132,7 @@ class Prompt:
     can_back: bool = False
     current: str | None = None  # the existing answer, shown when editing
     instance_label: str | None = None  # "Alleged perpetrator 2"
+    intro: str | None = None  # the section's introduction, on its first question
     missing: list[str] = field(default_factory=list)  # review: labels still required
     summary: list[SectionSummary] = field(default_factory=list)  # review
 
@@ -448,7 +449,10 @@ def next_prompt(q: Questionnaire, draft: Draft) -> Prompt:
         "Section {n} of {m} · {title}", n=slot.section + 1, m=count, title=section.title.get(lang)
     )
     all_slots = slots(q, draft)
-    can_back = (_find(all_slots, slot.path) or 0) > 0
+    at = _find(all_slots, slot.path) or 0
+    can_back = at > 0
+    first_of_section = at == 0 or all_slots[at - 1].section != slot.section
+    intro = section.intro.get(lang) if section.intro and first_of_section else None
     if slot.kind == "add":
         group = slot.item
         assert isinstance(group, Group)
@@ -470,6 +474,7 @@ def next_prompt(q: Questionnaire, draft: Draft) -> Prompt:
             help=group.help.get(lang) if group.help else None,
             can_back=can_back,
             instance_label=_instance_label(q, slot.path + (0,), lang) if len(slot.path) > 1 else None,
+            intro=intro,
         )
     question = slot.item
     assert isinstance(question, Question)
@@ -502,6 +507,7 @@ def next_prompt(q: Questionnaire, draft: Draft) -> Prompt:
         can_back=can_back,
         current=display(question, value, lang) if present else None,
         instance_label=_instance_label(q, slot.path, lang),
+        intro=intro,
     )
 
 

@@ -224,3 +224,10 @@ def test_set_answer_is_the_same_validation() -> None:
     assert not bad.ok
     good = engine.set_answer(Q, draft, ("perpetrators", 0, "perp_name"), "Acme Ltd")
     assert good.ok and good.draft.answers["perpetrators"][0]["perp_name"] == "Acme Ltd"
+
+
+def test_section_intro_on_first_question_only() -> None:
+    draft = advance_to(engine.start(), "org_name")
+    assert engine.next_prompt(Q, draft).intro == Q.sections[1].intro.get("en")  # type: ignore[union-attr]
+    draft = step(draft, Answer("Org"))
+    assert engine.next_prompt(Q, draft).intro is None
