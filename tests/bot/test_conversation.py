@@ -122,3 +122,23 @@ async def test_edit_from_review(app: App, runner: Runner) -> None:
     assert case is not None and case.draft["answers"]["org_name"] == "Renamed Organisation"
     calls = await chat.press("Submit the case")
     assert "Your case reference is" in calls[-1].params["text"]
+
+
+async def test_long_answer_split_by_telegram_is_joined(app: App, runner: Runner) -> None:
+    q = app.questionnaire
+    chat = Chat(runner, CHAT)
+    await chat.say("/start")
+    draft = engine.start("en")
+    while engine.next_prompt(q, draft).question_id != "org_description":
+        draft = await step(chat, q, draft)
+    first, second = "word " * 800, "the rest of it"
+    await chat.say(first.strip())
+    calls = await chat.say(second)
+    assert "added this message to your previous answer" in calls[-1].params["text"]
+    async with app.store.read() as uow:
+        sub = await uow.submitters.find(channel="telegram", identity=str(CHAT))
+        assert sub is not None
+        case = await uow.cases.open_draft(sub.id)
+    assert case is not None
+    assert case.draft["answers"]["org_description"] == first.strip() + "\n" + second
+    assert "contact_name" not in case.draft["answers"]  # the next question is still open
