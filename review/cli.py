@@ -7,6 +7,7 @@ name the staff member with `--as EMAIL` and are audited from `cli`.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -92,8 +93,8 @@ def review_list(
         return await review.queue(flt, actor=actor)
 
     result = _run(fn)
-    if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    if as_json:  # the design's contract: a JSON list of queue items
+        print(json.dumps([asdict(i) for i in result.items], ensure_ascii=False, indent=2))
         return
     table = Table("reference", "status", "channel", "submitted", "assigned", "abuse", "title")
     for i in result.items:
@@ -102,12 +103,21 @@ def review_list(
     console.print(f"{result.total} cases; page {result.page} of {result.pages}. " + "  ".join(f"{k}: {v}" for k, v in sorted(result.counts.items())))
 
 
+def operator() -> Actor:
+    """An unnamed operator at this machine's terminal, audited as `cli` with the OS user name."""
+    return Actor(f"os:{getpass.getuser()}"[:64], "", "cli", "cli", kind="cli")
+
+
 @review_app.command("show")
-def review_show(reference: str, as_staff: AsOpt, as_json: JsonOpt = False) -> None:
+def review_show(
+    reference: str,
+    as_staff: Annotated[str | None, typer.Option("--as", help="Your staff email (recorded in the audit; default: your OS user)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """One case: triage, answers by section, attachments, thread, notes, audit (the view is audited)."""
 
     async def fn(review: ReviewService, auth: AuthService) -> Any:
-        return await review.show(reference, await auth.actor_for(as_staff))
+        return await review.show(reference, await auth.actor_for(as_staff) if as_staff else operator())
 
     view = _run(fn)
     if as_json:

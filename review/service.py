@@ -73,6 +73,7 @@ class Actor:
     email: str
     role: str
     remote: str | None = None
+    kind: str = "staff"  # audit actor_kind: staff, or cli for an unnamed operator at the terminal
 
     @property
     def is_admin(self) -> bool:
@@ -278,7 +279,7 @@ class ReviewService:
         The view itself is recorded in the audit before anything is returned."""
         async with self.store.write() as uow:
             case = await self._load(uow, reference)
-            await uow.audit.record(action="case.viewed", now=self.clock(), actor_kind="staff", actor_id=actor.staff_id, case_id=case.id, remote=actor.remote)
+            await uow.audit.record(action="case.viewed", now=self.clock(), actor_kind=actor.kind, actor_id=actor.staff_id, case_id=case.id, remote=actor.remote)
             attachments = await uow.attachments.for_case(case.id)
             messages = await uow.messages.for_case(case.id)
             audit = await uow.audit.for_case(case.id)
@@ -379,7 +380,7 @@ class ReviewService:
             except NotFound:
                 raise CaseNotFound("no such attachment") from None
             await uow.audit.record(
-                action="attachment.downloaded", now=self.clock(), actor_kind="staff", actor_id=actor.staff_id, case_id=case.id,
+                action="attachment.downloaded", now=self.clock(), actor_kind=actor.kind, actor_id=actor.staff_id, case_id=case.id,
                 detail={"attachment": record.id}, remote=actor.remote,
             )
         log.info("attachment %s of case %s downloaded by %s", record.id, case.id, actor.staff_id)
@@ -389,7 +390,7 @@ class ReviewService:
         """Audit an export of a dossier (called by the exporter before it writes anything)."""
         async with self.store.write() as uow:
             case = await self._load(uow, reference)
-            await uow.audit.record(action="case.exported", now=self.clock(), actor_kind="staff", actor_id=actor.staff_id, case_id=case.id,
+            await uow.audit.record(action="case.exported", now=self.clock(), actor_kind=actor.kind, actor_id=actor.staff_id, case_id=case.id,
                                    detail={"format": fmt}, remote=actor.remote)
         return case
 
@@ -416,7 +417,7 @@ class ReviewService:
             raise Conflict("the case changed meanwhile; reload and try again") from None
 
     async def _audit(self, uow: UnitOfWork, actor: Actor, case: CaseRecord, action: str, **detail: Any) -> None:
-        await uow.audit.record(action=action, now=self.clock(), actor_kind="staff", actor_id=actor.staff_id, case_id=case.id,
+        await uow.audit.record(action=action, now=self.clock(), actor_kind=actor.kind, actor_id=actor.staff_id, case_id=case.id,
                                detail=detail, remote=actor.remote)
         log.info("%s on case %s by staff %s", action, case.id, actor.staff_id)
 

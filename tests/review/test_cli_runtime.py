@@ -80,7 +80,7 @@ def test_cli_staff_and_review_commands(env: Settings) -> None:
 
     ref = asyncio.run(seed())
     queue = json.loads(run("review", "list", "--json", "--channel", "telegram"))
-    assert [i["reference"] for i in queue["items"]] == [ref]
+    assert [i["reference"] for i in queue] == [ref]
     as_alice = ("--as", "alice@example.org")
     assert "in_review" in run("review", "claim", ref, *as_alice)
     assert "Not done" in run("review", "claim", ref, *as_alice, code=1)
@@ -98,6 +98,8 @@ def test_cli_staff_and_review_commands(env: Settings) -> None:
         assert action in actions
     assert all(e["remote"] == "cli" for e in view["audit"] if e["actor_kind"] == "staff")
     assert "Not done" in run("review", "claim", ref, "--as", "ghost@example.org", code=1)
-    text = run("review", "show", ref, *as_alice)
+    text = run("review", "show", ref)  # without --as: audited as the OS user at the terminal
     assert "Triage" in text and ref in text
+    last = json.loads(run("review", "show", ref, "--json"))["audit"][-1]
+    assert last["action"] == "case.viewed" and last["actor_kind"] == "cli" and last["actor"].startswith("os:")
     assert "Not done" in run("review", "failed", *as_alice, code=1)  # admins only
