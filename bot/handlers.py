@@ -23,7 +23,7 @@ from bot import files, render
 from bot.render import Outgoing, Press
 from intake import engine, lifecycle
 from intake.app import App
-from intake.cases import REF_PATTERN, Turn
+from intake.cases import REF_PATTERN, IncomingFile, Turn
 from intake.i18n import normalise_lang, translator
 from intake.questionnaire import FieldType
 
@@ -101,9 +101,7 @@ class TelegramChannel:
 
     async def _lang(self, identity: str, fallback: str | None) -> str:
         """The submitter's language (set at first contact from Telegram's, or by /language)."""
-        async with self.core.store.read() as uow:
-            submitter = await uow.submitters.find(channel=CHANNEL, identity=identity)
-        return submitter.lang if submitter else normalise_lang(fallback)
+        return await self.cases.submitter_lang(CHANNEL, identity) or normalise_lang(fallback)
 
     async def _send(self, context: Context, chat_id: int, messages: list[Outgoing]) -> list[int]:
         sent = []
@@ -364,25 +362,19 @@ class TelegramChannel:
         t = translator(lang)
         identity = str(message.chat_id)
         sha = hashlib.sha256(data).hexdigest()
+        incoming_file = IncomingFile(
+            filename=incoming.filename, data=data, content_type=incoming.content_type, sniffed_type=sniffed,
+            executable=executable, source_key=f"telegram:{incoming.unique_id}",
+        )
         case = await self.cases.submitter_reply(
             CHANNEL, identity, body=t("Sent a file: {file} (sha256 {sha})", file=incoming.filename, sha=sha), reference=reference,
-            external_key=f"telegram:{message.chat_id}:{message.message_id}",
+            external_key=f"telegram:{message.chat_id}:{message.message_id}", files=[incoming_file],
         )
-        if case is None or case.submitter_id is None:
+        if case is None:
             await self._reply(context, message, [Outgoing(t("You have no case in progress. Send /start to begin one."))])
             return
-        async with self.core.store.write() as uow:
-            submitter = await uow.submitters.find(channel=CHANNEL, identity=identity)
-            if submitter is None or submitter.id != case.submitter_id:
-                # a reference to someone else's case: the thread keeps the note as unverified, the file is not stored
-                record = None
-            else:
-                now = self.core.clock()
-                record = await uow.attachments.by_source(case.id, f"telegram:{incoming.unique_id}") or await uow.attachments.add(
-                    case_id=case.id, filename=incoming.filename, data=data, now=now, source=CHANNEL, content_type=incoming.content_type,
-                    sniffed_type=sniffed, executable=executable, source_key=f"telegram:{incoming.unique_id}",
-                )
-                await uow.audit.record(action="attachment.added", now=now, actor_kind="submitter", actor_id=submitter.id, case_id=case.id, detail={"attachment": record.id, "reply": True})
+        # a reference to someone else's case: the thread keeps the note as unverified, the file is not stored
+        record = await self.cases.is_submitter_of(CHANNEL, identity, case.id)
         text = (
             t("Thank you. The file was added to case {ref}. Our staff will see it.", ref=case.reference)
             if record else t("That case is not one of yours, so the file was not stored.")
@@ -500,9 +492,20 @@ class TelegramChannel:
             elif press.value == "done":
                 picked = [o.text for o in prompt.options if o.selected]
                 chosen = ", ".join(picked) if picked else t("Done")
-        turn = await self.cases.act(CHANNEL, identity, action, event_key=key)
+        tagged = press.kind in ("o", "c", "s")
+
+        def still_current(now: engine.Prompt) -> bool:
+            # checked again under the chat's database lock: another process may have moved on
+            return render.tag_of(now) == press.tag if tagged else now.kind != "stopped"
+
+        turn = await self.cases.act(CHANNEL, identity, action, event_key=key, expect=still_current)
         if turn.duplicate:
             return False
+        if turn.stale:
+            await query.answer(t("That button belongs to an earlier question. Here is the current one."))
+            sent = await self._send(context, chat_id, render.turn_messages(turn, lang))
+            await self._record(identity, chat_id, inbound=[], outbound=sent, case_id=turn.case_id)
+            return True
         if isinstance(action, engine.Toggle):
             if turn.ok:
                 await limited(context).edit_message_reply_markup(

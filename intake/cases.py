@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,20 @@ class Turn:
     stopped: bool = False
     discarded: bool = False
     duplicate: bool = False
+    lang: str = "en"  # the draft's language: render the prompt in it
+    stale: bool = False  # `expect` did not hold: the input was for another prompt
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file a channel received, before it is stored."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = None
+    sniffed_type: str | None = None
+    executable: bool = False
+    source_key: str | None = None  # the channel's id of the file, so a redelivery stores it once
 
 
 @dataclass
@@ -119,6 +134,7 @@ class CaseService:
             ok=outcome.ok if outcome else True,
             error=outcome.error if outcome else None,
             notices=list(outcome.notices) if outcome else [],
+            lang=draft.lang,
             **extra,
         )
 
@@ -140,15 +156,30 @@ class CaseService:
             case = await uow.cases.open_draft(submitter.id)
         return self._turn(case) if case else None
 
-    async def act(self, channel: str, identity: str, action: Action, *, lang: str | None = None, event_key: str | None = None) -> Turn:
+    async def act(
+        self,
+        channel: str,
+        identity: str,
+        action: Action,
+        *,
+        lang: str | None = None,
+        event_key: str | None = None,
+        expect: Callable[[Prompt], bool] | None = None,
+    ) -> Turn:
         """Apply one input to the identity's draft in one transaction (creating the draft if none).
 
         `event_key` (e.g. a Telegram update id) makes it idempotent: an event seen before changes
-        nothing and returns the current prompt with `duplicate=True`.
+        nothing and returns the current prompt with `duplicate=True`. `expect` checks, under the
+        same lock, that the prompt is still the one the input was meant for (a button pressed on an
+        old message); when it is not, nothing changes and the turn has `stale=True`.
         """
         async with self.store.write() as uow:
             submitter_id, case = await self._open(uow, channel, identity, lang, create=True)
             assert case is not None
+            if expect is not None and not expect(engine.next_prompt(self.q, self.draft_of(case))):
+                turn = self._turn(case)
+                turn.stale = True
+                return turn
             if event_key is not None:
                 if await uow.events.seen(channel=channel, key=event_key) is not None:
                     turn = self._turn(case)
@@ -236,6 +267,20 @@ class CaseService:
                 draft = await uow.cases.open_draft(submitter.id)
                 case_id = draft.id if draft else None
             await uow.chatlog.add(submitter_id=submitter.id, case_id=case_id, direction=direction, ref=ref, now=now)
+
+    async def submitter_lang(self, channel: str, identity: str) -> str | None:
+        """The language recorded for this identity (first contact or a language choice), if known."""
+        async with self.store.read() as uow:
+            submitter = await uow.submitters.find(channel=channel, identity=identity)
+        return submitter.lang if submitter else None
+
+    async def is_submitter_of(self, channel: str, identity: str, case_id: str) -> bool:
+        """Whether this channel identity submitted the case."""
+        async with self.store.read() as uow:
+            submitter = await uow.submitters.find(channel=channel, identity=identity)
+            if submitter is None:
+                return False
+            return any(c.id == case_id for c in await uow.cases.for_submitter(submitter.id))
 
     async def submit(self, channel: str, identity: str) -> Turn:
         """Submit the open draft if nothing required is missing (same as the `submit` command)."""
@@ -397,8 +442,12 @@ class CaseService:
         body: str,
         reference: str | None = None,
         external_key: str | None = None,
+        files: list[IncomingFile] | None = None,
     ) -> CaseRecord | None:
         """A submitter's message outside the questionnaire (e.g. an answer to a staff follow-up).
+
+        `files` are stored on the case in the same transaction — but only when the sender is the
+        case's submitter (an unverified sender's files are not kept; the thread says they came).
 
         It lands on the thread of the named case (or the submitter's newest case waiting for
         information, else their newest submitted case). A case that waited for information
@@ -427,6 +476,15 @@ class CaseService:
                 verified=verified, external_key=external_key,
             )
             detail: dict[str, Any] = {"verified": verified}
+            if verified:
+                for incoming in files or []:
+                    existing = await uow.attachments.by_source(case.id, incoming.source_key) if incoming.source_key else None
+                    record = existing or await uow.attachments.add(
+                        case_id=case.id, filename=incoming.filename, data=incoming.data, now=now, source=channel,
+                        content_type=incoming.content_type, sniffed_type=incoming.sniffed_type, executable=incoming.executable,
+                        source_key=incoming.source_key,
+                    )
+                    detail.setdefault("attachments", []).append(record.id)
             if verified and case.status == lifecycle.NEEDS_INFO:
                 case.status = lifecycle.SUBMITTED
                 case = await uow.cases.save(case, now=now)

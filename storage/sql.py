@@ -87,8 +87,14 @@ class SqlSubmitters(_Base):
             last_seen_at=now,
             seq=0,
         )
-        self.s.add(row)
-        await self.s.flush()
+        try:
+            async with self.s.begin_nested():  # another process may create the same identity first
+                self.s.add(row)
+                await self.s.flush()
+        except IntegrityError:
+            found = await self.find(channel=channel, identity=identity)
+            assert found is not None
+            return found
         return self._record(row)
 
     @staticmethod
