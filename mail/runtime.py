@@ -25,6 +25,7 @@ class Worker:
         self.step = step
         self.interval = interval
         self.wakeup = asyncio.Event()
+        self.stopping = False
         self.task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -34,24 +35,30 @@ class Worker:
         self.task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-            self.task = None
+        """Stop after the current pass (the flag), or at once where it waits (the cancel)."""
+        if self.task is None:
+            return
+        self.stopping = True
+        self.wakeup.set()
+        self.task.cancel()
+        # a library may swallow the cancel mid-pass; the flag then ends the loop after the pass
+        await asyncio.wait({self.task}, timeout=30)
+        self.task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self.stopping:
             self.wakeup.clear()
             try:
                 found = await self.step()
             except Exception as exc:  # noqa: BLE001 - e.g. the database is down: log the type, try again later
                 log.warning("%s pass failed (%s); retrying", self.name, type(exc).__name__)
                 found = 0
-            if found:
+            if found or self.stopping:
                 continue
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel racing a wake-up
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self.wakeup.wait()
 
 
 class MailChannel:
