@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench lock clean browser
+.PHONY: run test lint typecheck pytest bench lock clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,9 @@ lock: $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+
+# Extract every translatable text (t("…"), N_("…"), plural) into the gettext template.
+messages:
+	mkdir -p intake/locale
+	xgettext --language=Python --from-code=UTF-8 --keyword=t --keyword=N_ --keyword=_ --keyword=plural:1,2 \
+	  --add-comments=translators --sort-by-file -o intake/locale/intake.pot $$(git ls-files 'intake/*.py' 'bot/*.py' 'mail/*.py')

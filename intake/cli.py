@@ -57,17 +57,24 @@ async def _serve(settings: Settings) -> None:
 
 
 async def _components(application: core.App) -> list[Any]:
-    """Every channel's components, as configured. Each channel says once what is on and off."""
+    """Every channel's components, as configured. Each channel says once what is on and off.
+
+    The Telegram webhook (when configured) is served by the console's web server: the route
+    comes from `bot`, the server from `review`; only this composition root knows both."""
+    import bot.runtime
+    import mail.runtime
+    import review.runtime
+
+    settings = application.settings
+    extra_routes: list[Any] = []
+    if settings.telegram_token is not None and settings.telegram_webhook_url:
+        from bot.webhook import webhook_route
+
+        extra_routes.append(webhook_route(application))
     components: list[Any] = []
-    for module_name in ("review.runtime", "mail.runtime", "bot.runtime"):
-        try:
-            module = __import__(module_name, fromlist=["components"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            log.info("%s: not built in this version", module_name.split(".")[0])
-            continue
-        components.extend(await module.components(application))
+    components.extend(await review.runtime.components(application, extra_routes=extra_routes))
+    components.extend(await mail.runtime.components(application))
+    components.extend(await bot.runtime.components(application))
     if not components:
         log.info("nothing to serve yet besides the database; waiting for Ctrl-C")
     return components
