@@ -258,8 +258,11 @@ def _is_hint(line: str, index: _Index) -> bool:
 
 def parse_form(q: Questionnaire, lang: str, text: str) -> dict[str, str]:
     """Answers found in a filled-in form: `path → raw text`. The first non-empty answer to a label
-    wins; empty labels are ignored; a value continues on following lines until an empty line."""
+    wins; empty labels are ignored. A value continues on the following lines until an empty line —
+    except a long-text answer, which keeps its paragraphs and runs until the next label, section
+    header or signature line."""
     index = _index(q, lang)
+    questions = q.questions()
     found: dict[str, str] = {}
     key: str | None = None
     value: list[str] = []
@@ -270,9 +273,13 @@ def parse_form(q: Questionnaire, lang: str, text: str) -> dict[str, str]:
         if key is not None and joined and key not in found:
             found[key] = joined
 
+    def is_long(path: str) -> bool:
+        question = questions.get(path.rsplit(".", 1)[-1])
+        return question is not None and question.type == FieldType.LONG_TEXT
+
     for raw_line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = unquote(raw_line).rstrip()
-        if line in SIGNATURE_LINES:
+        if line in SIGNATURE_LINES or line.strip().startswith("=="):
             flush()
             key, value = None, []
             continue
@@ -290,6 +297,10 @@ def parse_form(q: Questionnaire, lang: str, text: str) -> dict[str, str]:
             continue
         if not stripped:
             blanks += 1
+            if is_long(key):
+                if value and value[-1] != "":
+                    value.append("")  # a paragraph break inside a long answer
+                continue
             if value or blanks > 1:
                 flush()
                 key, value = None, []

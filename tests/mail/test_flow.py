@@ -182,3 +182,28 @@ def test_form_parser_tolerance() -> None:
         "perpetrators.0.perp_name": "X",
         "contact_email": "sig@example.org",
     }
+
+
+def test_long_answers_keep_their_paragraphs() -> None:
+    from intake.questionnaire import load_default
+
+    q = load_default()
+    text = (
+        "Case summary:\n"
+        "\n"
+        "First paragraph about the fleet.\n"
+        "It continues here.\n"
+        "\n"
+        "Second paragraph, after a blank line.\n"
+        "\n"
+        "\n"
+        "Case title: Fleet case\n"
+        "Organisation name: Org\n"
+        "\n"
+        "Thanks\n"
+    )
+    assert parse_form(q, "en", text) == {
+        "case_summary": "First paragraph about the fleet.\nIt continues here.\n\nSecond paragraph, after a blank line.",
+        "case_title": "Fleet case",
+        "org_name": "Org",
+    }
