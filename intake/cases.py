@@ -60,6 +60,11 @@ class Turn:
     stale: bool = False  # `expect` did not hold: the input was for another prompt
 
 
+def _natural(key: str) -> list[tuple[int, str]]:
+    """Sort key for answer paths: instance numbers compare as numbers."""
+    return [(int(p), "") if p.isdigit() else (-1, p) for p in key.split(".")]
+
+
 @dataclass(frozen=True)
 class IncomingFile:
     """A file a channel received, before it is stored."""
@@ -213,18 +218,24 @@ class CaseService:
             results: dict[str, str | None] = {}
             notices: list[str] = []
             pending = dict(raw)
-            # several passes: an answer can make a later question apply (a condition, a group instance)
-            for _ in range(4):
+            # several passes: an answer can make a later question apply (a condition, a new group
+            # instance named by its number), so what did not apply yet is tried again
+            for _ in range(8):
                 progressed = False
-                order = [s.key for s in engine.slots(self.q, draft)]
-                for key in [k for k in order if k in pending]:
-                    outcome = engine.set_answer(self.q, draft, engine.parse_path(key), pending.pop(key))
+                order = {s.key: i for i, s in enumerate(engine.slots(self.q, draft))}
+                for key in sorted(pending, key=lambda k: (order.get(k, len(order)), _natural(k))):
+                    outcome = engine.set_answer(self.q, draft, engine.parse_path(key), pending[key])
+                    if not outcome.applies:
+                        continue
+                    pending.pop(key)
                     results[key] = outcome.error
                     if outcome.ok:
                         draft = outcome.draft
                         notices.extend(outcome.notices)
                         progressed = True
-                if not pending or not progressed:
+                        if draft.stopped:
+                            break
+                if not pending or not progressed or draft.stopped:
                     break
             for key in pending:
                 results[key] = translator(draft.lang)("That question does not apply to this case.")

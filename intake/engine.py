@@ -146,6 +146,7 @@ class Outcome:
     changed: bool = False  # an answer was stored or removed
     ready_to_submit: bool = False  # `submit` asked and nothing required is missing
     stopped: bool = False
+    applies: bool = True  # False: the question named does not apply to these answers (yet)
 
 
 # ---- paths and conditions --------------------------------------------------------------------
@@ -566,7 +567,13 @@ def set_answer(q: Questionnaire, draft: Draft, path: PathT, raw: str) -> Outcome
     all_slots = slots(q, draft)
     at = _find(all_slots, path)
     if at is None:
-        return _fail(draft, translator(draft.lang)("That question does not apply to this case."))
+        opened = _open_instances(q, draft, path)
+        if opened is not None:
+            all_slots = slots(q, opened)
+            at = _find(all_slots, path)
+            draft = opened if at is not None else draft
+    if at is None:
+        return Outcome(draft=draft, ok=False, error=translator(draft.lang)("That question does not apply to this case."), applies=False)
     slot = all_slots[at]
     if not isinstance(slot.item, Question):
         return _fail(draft, translator(draft.lang)("That question does not apply to this case."))
@@ -579,6 +586,37 @@ def set_answer(q: Questionnaire, draft: Draft, path: PathT, raw: str) -> Outcome
     if stop:
         stored = stored.model_copy(update={"stopped": True, "cursor": None})
     return Outcome(draft=stored, ok=True, notices=notices, changed=True, stopped=stop)
+
+
+def _open_instances(q: Questionnaire, draft: Draft, path: PathT) -> Draft | None:
+    """Create the group instances `path` names, when each is the next instance of a repeatable
+    group that applies and has room (e.g. `perpetrators.1.perp_name` when there is one so far).
+    Returns the new draft, or None when `path` cannot be opened."""
+    current = draft
+    opened = False
+    for depth in range(0, len(path) - 1, 2):
+        group_path, index = path[: depth + 1], path[depth + 1]
+        if not isinstance(index, int):
+            return None
+        present, value = get_value(current.answers, group_path)
+        count = len(value) if present and isinstance(value, list) else 0
+        if index < count:
+            continue
+        live = slots(q, current)
+        if count == 0 and index == 0 and any(s.path[: depth + 2] == group_path + (0,) for s in live):
+            continue  # the first instance of a required group: its questions are already asked
+        group_slot = next((s for s in live if s.kind == "add" and s.path == group_path), None)
+        if group_slot is None or index != count:
+            return None
+        group = group_slot.item
+        assert isinstance(group, Group)
+        new = current.model_copy(deep=True)
+        holder = _container(new.answers, group_path, create=True)
+        assert holder is not None
+        holder.setdefault(group.id, []).append({})
+        new.closed_groups = [g for g in new.closed_groups if g != group_slot.key]
+        current, opened = new, True
+    return current if opened else None
 
 
 def apply(q: Questionnaire, draft: Draft, action: Action) -> Outcome:

@@ -191,65 +191,11 @@ class MailFlow:
         return case_id, outcome
 
     async def _apply(self, identity: str, answers: dict[str, str], lang: str) -> tuple[dict[str, str | None], list[str], bool]:
-        """Apply form answers, creating numbered group instances the form named (e.g. perpetrator 2)."""
-        results: dict[str, str | None] = {}
-        notices: list[str] = []
-        pending = dict(answers)
-        for _ in range(4):
-            turn, got = await self.app.cases.set_answers(CHANNEL, identity, pending, lang=lang)
-            results.update(got)
-            notices.extend(turn.notices)
-            if turn.stopped:
-                return results, notices, True
-            failed = {k: pending[k] for k, err in got.items() if err is not None}
-            if not failed or not await self._add_instances(identity, list(failed)):
-                break
-            pending = failed
-        return results, notices, False
-
-    async def _add_instances(self, identity: str, paths: list[str]) -> bool:
-        """Open the group instances named by `paths` that do not exist yet; True if any was added."""
-        added = False
-        for key in sorted(paths, key=lambda k: len(engine.parse_path(k))):
-            path = engine.parse_path(key)
-            for depth in range(0, len(path) - 1, 2):
-                group_path, index = path[: depth + 1], path[depth + 1]
-                if not isinstance(index, int):
-                    break
-                for _ in range(index + 1):
-                    draft = await self._draft(identity)
-                    if draft is None:
-                        return added
-                    present, value = engine.get_value(draft.answers, group_path)
-                    count = len(value) if present and isinstance(value, list) else 0
-                    if count > index:
-                        break
-                    if not await self._add_one(identity, draft, engine.path_key(group_path)):
-                        break
-                    added = True
-        return added
-
-    async def _add_one(self, identity: str, draft: Draft, group_key: str) -> bool:
-        """Answer "add another?" with yes for one group, through the engine's own commands: move
-        to the slot after the group's "add" slot (or the review), step back onto it, choose yes."""
-        all_slots = engine.slots(self.q, draft)
-        at = next((i for i, s in enumerate(all_slots) if s.kind == "add" and s.key == group_key), None)
-        if at is None:
-            return False  # the group does not apply (yet), or it is full
-        section_ids = {s.id for s in self.q.sections} | {str(i + 1) for i in range(len(self.q.sections))}
-        if at + 1 < len(all_slots):
-            target = all_slots[at + 1].key
-            if target in section_ids:
-                return False
-            turn = await self.app.cases.act(CHANNEL, identity, engine.Command("edit", target=target))
-        else:
-            turn = await self.app.cases.act(CHANNEL, identity, engine.Command("review"))
-        turn = await self.app.cases.act(CHANNEL, identity, engine.Command("back"))
-        if turn.prompt.kind != "add" or turn.prompt.path != group_key:
-            await self.app.cases.act(CHANNEL, identity, engine.Command("continue"))
-            return False
-        turn = await self.app.cases.act(CHANNEL, identity, engine.Choose("yes"))
-        return turn.ok
+        """Apply form answers through the case service (numbered group instances the form names,
+        e.g. perpetrator 2, are opened by the engine). Returns results, notices, and whether the
+        conversation stopped (channel not safe)."""
+        turn, results = await self.app.cases.set_answers(CHANNEL, identity, answers, lang=lang)
+        return results, list(turn.notices), turn.stopped
 
     async def _compose(
         self, identity: str, draft: Draft, reference: str, *, first: bool, results: dict[str, str | None],

@@ -34,3 +34,27 @@ async def test_full_case_submitted(app: App) -> None:
     # a new /start after submitting begins a fresh draft
     again = await app.cases.resume("terminal", "alice")
     assert again.reference != turn.reference and again.status == "draft"
+
+
+async def test_bulk_answers_follow_conditions_and_instances(app: App) -> None:
+    turn, results = await app.cases.set_answers(
+        "email", "ngo@example.org",
+        {
+            "perpetrators.1.perp_dob": "1970",  # applies only once perpetrator 2 is a person
+            "perpetrators.1.perp_kind": "1",
+            "perpetrators.0.perp_name": "First",
+            "perpetrators.1.perp_name": "Second",
+            "org_country": "Narnia",
+            "no_such.question": "x",
+        },
+    )
+    answers = (await app.cases.current("email", "ngo@example.org"))
+    assert answers is not None
+    assert results["perpetrators.1.perp_dob"] is None and results["perpetrators.0.perp_name"] is None
+    assert results["org_country"] and "Narnia" in results["org_country"]
+    assert results["no_such.question"] == "That question does not apply to this case."
+    async with app.store.read() as uow:
+        case = await uow.cases.by_reference(turn.reference or "")
+    assert case is not None
+    perps = case.draft["answers"]["perpetrators"]
+    assert perps[1] == {"perp_kind": "person", "perp_name": "Second", "perp_dob": {"date": "1970", "approx": False}}

@@ -231,3 +231,18 @@ def test_section_intro_on_first_question_only() -> None:
     assert engine.next_prompt(Q, draft).intro == Q.sections[1].intro.get("en")  # type: ignore[union-attr]
     draft = step(draft, Answer("Org"))
     assert engine.next_prompt(Q, draft).intro is None
+
+
+def test_set_answer_opens_the_next_group_instance_only() -> None:
+    draft = engine.start()
+    first = engine.set_answer(Q, draft, ("perpetrators", 0, "perp_name"), "Acme Ltd")
+    assert first.ok
+    second = engine.set_answer(Q, first.draft, ("perpetrators", 1, "perp_name"), "Second Person")
+    assert second.ok and [p["perp_name"] for p in second.draft.answers["perpetrators"]] == ["Acme Ltd", "Second Person"]
+    skipped = engine.set_answer(Q, second.draft, ("perpetrators", 5, "perp_name"), "Too far")
+    assert not skipped.ok and not skipped.applies
+    # a nested group opens only where it applies (ID documents are for persons)
+    assert not engine.set_answer(Q, second.draft, ("perpetrators", 0, "perp_id_docs", 0, "id_doc_number"), "X1").applies
+    person = engine.set_answer(Q, second.draft, ("perpetrators", 0, "perp_kind"), "person").draft
+    doc = engine.set_answer(Q, person, ("perpetrators", 0, "perp_id_docs", 0, "id_doc_number"), "X1")
+    assert doc.ok and doc.draft.answers["perpetrators"][0]["perp_id_docs"] == [{"id_doc_number": "X1"}]
