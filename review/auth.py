@@ -20,6 +20,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.clock import Clock, utcnow
 from review.service import ROLES, Actor, Forbidden, ReviewError
@@ -235,6 +236,11 @@ class AuthService:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
+    async def _indexes(self, session: AsyncSession, email: str, remote: str | None) -> tuple[str, str | None]:
+        """Keyed hashes (the blind index) of the email and the client address: no plaintext stored."""
+        index = await self.store.keys.blind_index(session)
+        return index("login-email", email), index("login-remote", remote) if remote else None
+
     async def _throttled(self, queries: ReviewQueries, email_index: str, remote_index: str | None) -> bool:
         since = self.clock() - THROTTLE_WINDOW
         if await queries.failed_logins_since(since=since, email_index=email_index) >= MAX_FAILS_PER_EMAIL:
@@ -244,8 +250,8 @@ class AuthService:
     async def login(self, email: str, password: str, *, remote: str | None) -> LoginResult:
         """Check email + password (throttled); on success open a session at the right stage."""
         email = email.strip().lower()
-        email_index, remote_index = _sha("email", email), _sha("remote", remote) if remote else None
         async with self.store.read() as uow:
+            email_index, remote_index = await self._indexes(uow.session, email, remote)
             if await self._throttled(ReviewQueries(uow.session), email_index, remote_index):
                 log.warning("login throttled")
                 raise Throttled("Too many failed attempts. Wait a few minutes and try again.")
@@ -324,8 +330,8 @@ class AuthService:
         secret = info.staff.totp_secret
         if secret is None:
             return False
-        email_index, remote_index = _sha("email", info.staff.email), _sha("remote", remote) if remote else None
         async with self.store.read() as uow:
+            email_index, remote_index = await self._indexes(uow.session, info.staff.email, remote)
             if await self._throttled(ReviewQueries(uow.session), email_index, remote_index):
                 raise Throttled("Too many failed attempts. Wait a few minutes and try again.")
         ok = pyotp.TOTP(secret).verify(code.strip().replace(" ", ""), for_time=self.clock(), valid_window=1)
