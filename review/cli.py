@@ -77,6 +77,7 @@ def review_list(
     limit: int = 100,
     as_staff: Annotated[str | None, typer.Option("--as", help="Your staff email (for --mine)")] = None,
     as_json: JsonOpt = False,
+    with_answers: Annotated[bool, typer.Option("--answers/--no-answers", help="With --json: include every answer (each case listed is audited as viewed)")] = True,
 ) -> None:
     """The queue (every status but draft unless --status says otherwise)."""
     if mine and not as_staff:
@@ -90,11 +91,17 @@ def review_list(
 
     async def fn(review: ReviewService, auth: AuthService) -> Any:
         actor = await auth.actor_for(as_staff) if as_staff else None
-        return await review.queue(flt, actor=actor)
+        page_ = await review.queue(flt, actor=actor)
+        if not as_json or not with_answers:
+            return page_, {}
+        # machine-readable output carries every answer: each case listed is a case viewed (audited)
+        viewer = actor or operator()
+        answers = {item.reference: (await review.show(item.reference, viewer)).answers for item in page_.items}
+        return page_, answers
 
-    result = _run(fn)
+    result, answers = _run(fn)
     if as_json:  # the design's contract: a JSON list of queue items
-        print(json.dumps([asdict(i) for i in result.items], ensure_ascii=False, indent=2))
+        print(json.dumps([{**asdict(i), **({"answers": answers[i.reference]} if with_answers else {})} for i in result.items], ensure_ascii=False, indent=2))
         return
     table = Table("reference", "status", "channel", "submitted", "assigned", "abuse", "title")
     for i in result.items:

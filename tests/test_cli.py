@@ -83,7 +83,9 @@ def test_chat_end_to_end_then_review_show(tmp_path: Path, db_url: str) -> None:
 
     listed = intake(["review", "list", "--json"], env)
     assert listed.returncode == 0, listed.stderr
-    assert [c["reference"] for c in json.loads(listed.stdout)] == [ref]
+    queue = json.loads(listed.stdout)
+    assert [c["reference"] for c in queue] == [ref]
+    assert queue[0]["answers"] == expected  # machine-readable listing carries every answer
 
     shown = intake(["review", "show", ref, "--json"], env)
     assert shown.returncode == 0, shown.stderr
