@@ -279,6 +279,35 @@ class CaseService:
                 case_id = draft.id if draft else None
             await uow.chatlog.add(submitter_id=submitter.id, case_id=case_id, direction=direction, ref=ref, now=now)
 
+    async def take_followups(self, channel: str, identity: str) -> list[dict[str, Any]]:
+        """Staff follow-ups waiting for this identity on a channel that shows them when the
+        submitter comes back (the terminal): returned and marked delivered in one transaction."""
+        async with self.store.write() as uow:
+            submitter = await uow.submitters.find(channel=channel, identity=identity)
+            if submitter is None:
+                return []
+            now = self.clock()
+            rows = [r for r in await uow.outbox.due(channel=channel, now=now, limit=100) if r.submitter_id == submitter.id]
+            for row in rows:
+                await uow.outbox.mark_sent(row.id, now=now)
+        return [{"reference": r.payload.get("reference"), "text": r.payload.get("text", ""), "kind": r.kind} for r in rows]
+
+    async def open_questions(self, channel: str, identity: str) -> list[dict[str, Any]]:
+        """For each of this identity's cases waiting for information: its reference and the
+        newest staff follow-up on its thread."""
+        out: list[dict[str, Any]] = []
+        async with self.store.read() as uow:
+            submitter = await uow.submitters.find(channel=channel, identity=identity)
+            if submitter is None:
+                return []
+            for case in await uow.cases.for_submitter(submitter.id):
+                if case.status != lifecycle.NEEDS_INFO:
+                    continue
+                asked = [m for m in await uow.messages.for_case(case.id) if m.direction == "out" and m.kind == "followup"]
+                if asked:
+                    out.append({"reference": case.reference, "text": asked[-1].body})
+        return out
+
     async def submitter_lang(self, channel: str, identity: str) -> str | None:
         """The language recorded for this identity (first contact or a language choice), if known."""
         async with self.store.read() as uow:

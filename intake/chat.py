@@ -99,6 +99,23 @@ def to_action(text: str, turn: Turn) -> engine.Action | str:
 async def run_chat(service: CaseService, name: str, read: In, out: Out) -> str | None:
     """Drive the questionnaire until submitted or quit; returns the case reference if submitted."""
     t = translator("en")
+    await service.take_followups(CHANNEL, name)  # shown below: delivered
+    for question in await service.open_questions(CHANNEL, name):
+        out("\n" + t("Our staff have a question about case {ref}:", ref=question["reference"]))
+        out(question["text"])
+        out(t("Type your answer (finish with an empty line), or just an empty line to answer later:"))
+        lines: list[str] = []
+        while True:
+            try:
+                line = read("| ")
+            except EOFError:
+                break
+            if not line.strip():
+                break
+            lines.append(line)
+        if lines:
+            await service.submitter_reply(CHANNEL, name, body="\n".join(lines), reference=question["reference"])
+            out(t("Thank you. Your answer was added to case {ref}; it is back with our staff.", ref=question["reference"]))
     turn = await service.resume(CHANNEL, name)
     out(t("Case draft {ref}. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
     render(turn, out)
