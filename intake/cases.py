@@ -511,6 +511,8 @@ class CaseService:
             if case is None:
                 return None
             verified = case.submitter_id == submitter.id
+            if external_key is not None and await uow.messages.case_for_external(external_key) == case.id:
+                return case  # the same message again (a redelivery, a retried inbox row): already on the thread
             await uow.messages.add(
                 case_id=case.id, direction="in", channel=channel, kind="reply", body=body, now=now,
                 verified=verified, external_key=external_key,

@@ -26,7 +26,7 @@ from typing import Any
 
 from intake import engine, lifecycle
 from intake.app import App
-from intake.cases import REF_PATTERN
+from intake.cases import REF_PATTERN, IncomingFile
 from intake.engine import Draft
 from intake.i18n import translator
 from intake.questionnaire import Question
@@ -149,8 +149,15 @@ class MailFlow:
         if case.status == lifecycle.WITHDRAWN:
             await self.app.cases.submitter_reply(CHANNEL, identity, body=msg.text, reference=case.reference, external_key=msg.message_id)
             return case.id, "message on a withdrawn case kept"
-        await self.app.cases.submitter_reply(CHANNEL, identity, body=msg.text, reference=case.reference, external_key=msg.message_id)
-        await self._store_parts(case.id, msg)
+        files = [
+            IncomingFile(
+                filename=part.filename, data=part.data, content_type=part.declared_type, sniffed_type=part.sniffed_type,
+                executable=part.executable, source_key=f"{msg.message_id or 'sha256:' + part.sha256}#{n}",
+            )
+            for n, part in enumerate(msg.attachments)
+        ]
+        # the thread message and its files in one transaction
+        await self.app.cases.submitter_reply(CHANNEL, identity, body=msg.text, reference=case.reference, external_key=msg.message_id, files=files)
         t = translator(case.lang)
         body = t("Thank you. Your message has been added to case {ref} and our staff will read it.", ref=case.reference)
         if msg.attachments:
