@@ -279,6 +279,38 @@ class CaseService:
                 case_id = draft.id if draft else None
             await uow.chatlog.add(submitter_id=submitter.id, case_id=case_id, direction=direction, ref=ref, now=now)
 
+    async def keep_message(
+        self,
+        channel: str,
+        identity: str,
+        *,
+        body: str,
+        kind: str,
+        external_key: str | None = None,
+        files: list[IncomingFile] | None = None,
+        lang: str | None = None,
+    ) -> Turn:
+        """Keep a message the submitter sent while filling in the draft (e.g. an email with a
+        narrative and attachments) on the draft's thread, with its files, in one transaction.
+        Starts the draft when there is none. The same `external_key` again changes nothing."""
+        async with self.store.write() as uow:
+            submitter_id, case = await self._open(uow, channel, identity, lang, create=True)
+            assert case is not None
+            now = self.clock()
+            if external_key is None or await uow.messages.case_for_external(external_key) != case.id:
+                await uow.messages.add(case_id=case.id, direction="in", channel=channel, kind=kind, body=body, now=now, external_key=external_key)
+            for incoming in files or []:
+                if incoming.source_key and await uow.attachments.by_source(case.id, incoming.source_key):
+                    continue
+                record = await uow.attachments.add(
+                    case_id=case.id, filename=incoming.filename, data=incoming.data, now=now, source=channel,
+                    content_type=incoming.content_type, sniffed_type=incoming.sniffed_type, executable=incoming.executable,
+                    source_key=incoming.source_key,
+                )
+                await uow.audit.record(action="attachment.added", now=now, actor_kind="submitter", actor_id=submitter_id,
+                                       case_id=case.id, detail={"attachment": record.id, "executable": incoming.executable})
+        return self._turn(case)
+
     async def take_followups(self, channel: str, identity: str) -> list[dict[str, Any]]:
         """Staff follow-ups waiting for this identity on a channel that shows them when the
         submitter comes back (the terminal): returned and marked delivered in one transaction."""

@@ -32,7 +32,7 @@ from intake.i18n import translator
 from intake.questionnaire import Question
 from mail.form import label_for, parse_form, render_form, summary_text, unquote, wants_submit
 from mail.loops import no_autoreply_reason, split_address
-from mail.parse import ParsedMessage, Part, parse_message
+from mail.parse import ParsedMessage, parse_message
 from storage.mail import MailQueries
 from storage.repositories import CaseRecord, InboxRecord
 
@@ -149,15 +149,10 @@ class MailFlow:
         if case.status == lifecycle.WITHDRAWN:
             await self.app.cases.submitter_reply(CHANNEL, identity, body=msg.text, reference=case.reference, external_key=msg.message_id)
             return case.id, "message on a withdrawn case kept"
-        files = [
-            IncomingFile(
-                filename=part.filename, data=part.data, content_type=part.declared_type, sniffed_type=part.sniffed_type,
-                executable=part.executable, source_key=f"{msg.message_id or 'sha256:' + part.sha256}#{n}",
-            )
-            for n, part in enumerate(msg.attachments)
-        ]
         # the thread message and its files in one transaction
-        await self.app.cases.submitter_reply(CHANNEL, identity, body=msg.text, reference=case.reference, external_key=msg.message_id, files=files)
+        await self.app.cases.submitter_reply(
+            CHANNEL, identity, body=msg.text, reference=case.reference, external_key=msg.message_id, files=self._files(msg)
+        )
         t = translator(case.lang)
         body = t("Thank you. Your message has been added to case {ref} and our staff will read it.", ref=case.reference)
         if msg.attachments:
@@ -169,15 +164,13 @@ class MailFlow:
 
     async def _guided(self, case: CaseRecord | None, identity: str, msg: ParsedMessage) -> tuple[str | None, str]:
         first = case is None
-        turn = await self.app.cases.resume(CHANNEL, identity, lang=msg.lang)
+        # whatever the message said (a narrative, a forwarded thread, attachments) is kept on the draft
+        turn = await self.app.cases.keep_message(
+            CHANNEL, identity, body=msg.text, kind="first_message" if first else "reply", external_key=msg.message_id,
+            files=self._files(msg), lang=msg.lang,
+        )
         assert turn.case_id is not None and turn.reference is not None
         case_id, reference = turn.case_id, turn.reference
-        async with self.app.store.write() as uow:
-            await uow.messages.add(
-                case_id=case_id, direction="in", channel=CHANNEL, kind="first_message" if first else "reply",
-                body=msg.text, now=self.app.clock(), external_key=msg.message_id,
-            )
-        await self._store_parts(case_id, msg)
         draft = await self._draft(identity)
         assert draft is not None
         lang = draft.lang
@@ -289,26 +282,17 @@ class MailFlow:
         assert case is not None
         return case
 
-    async def _store_parts(self, case_id: str, msg: ParsedMessage) -> None:
-        """Keep every attachment as evidence on the case (each once, keyed by message and position)."""
-        for n, part in enumerate(msg.attachments):
-            key = f"{msg.message_id or 'sha256:' + part.sha256}#{n}"
-            await self._store_part(case_id, part, key)
-
-    async def _store_part(self, case_id: str, part: Part, source_key: str) -> None:
-        async with self.app.store.write() as uow:
-            if await uow.attachments.by_source(case_id, source_key) is not None:
-                return
-            now = self.app.clock()
-            record = await uow.attachments.add(
-                case_id=case_id, filename=part.filename, data=part.data, now=now, source=CHANNEL,
-                content_type=part.declared_type, sniffed_type=part.sniffed_type, executable=part.executable,
-                source_key=source_key,
+    @staticmethod
+    def _files(msg: ParsedMessage) -> list[IncomingFile]:
+        """The message's attachments as evidence files, each keyed by message and position so a
+        message processed twice stores them once."""
+        return [
+            IncomingFile(
+                filename=part.filename, data=part.data, content_type=part.declared_type, sniffed_type=part.sniffed_type,
+                executable=part.executable, source_key=f"{msg.message_id or 'sha256:' + part.sha256}#{n}",
             )
-            await uow.audit.record(
-                action="attachment.added", now=now, actor_kind="submitter", case_id=case_id,
-                detail={"attachment": record.id, "executable": part.executable},
-            )
+            for n, part in enumerate(msg.attachments)
+        ]
 
     def _subject(self, reference: str, msg: ParsedMessage | None, fallback: str) -> str:
         return f"[{reference}] {fallback}"
