@@ -77,7 +77,7 @@ def hints(question: Question, lang: str) -> list[str]:
         case FieldType.NUMBER:
             return [t("(a number)")]
         case FieldType.LONG_TEXT:
-            return [t("(as long as you need; end it with an empty line)")]
+            return [t("(as long as you need; paragraphs are fine)")]
         case FieldType.EMAIL:
             return [t("(an email address)")]
         case FieldType.URL:
