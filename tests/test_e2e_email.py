@@ -1,0 +1,180 @@
+"""Issue 4, as an operator sees it: with `intake run` (a real subprocess), `smtplib` to its SMTP port
+takes a case from the first message to `submitted` only by replying to the mails that arrive at the
+relay (a second aiosmtpd in this process), and the case appears in `intake review show REF --json`
+with every answer and the attachment's hash. Ctrl-C then stops it cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from intake.cases import REF_PATTERN
+from intake.questionnaire import load_default
+from tests.mail.conftest import CaptureRelay, smtp_send, start_relay
+from tests.mail.support import complete_answers, form_text, text_of
+from tests.test_cli import env_for
+
+Q = load_default()
+INTAKE_ADDRESS = "cases@localhost"  # `intake run`'s default INTAKE_MAIL_ADDRESS
+SENDER = "field-office@ngo.example.org"
+WAIT_S = 30.0
+
+T = TypeVar("T")
+
+
+class IntakeRun:
+    """`python -m intake run` as a subprocess, its output in a log file."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "intake", "run"], env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    async def interrupt(self, timeout: float = WAIT_S) -> int:
+        """Ctrl-C, then wait for the exit without blocking the loop (the relay lives in it)."""
+        self.proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            assert time.monotonic() < deadline, f"intake run did not stop within {timeout}s of SIGINT:\n{self.output()[-3000:]}"
+            await asyncio.sleep(0.05)
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        self._log.close()
+
+
+async def wait_for(check: Callable[[], T | None], what: str, run: IntakeRun, timeout: float = WAIT_S) -> T:
+    """Poll `check` until it returns something (bounded), failing early if `intake run` died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result is not None:
+            return result
+        if run.proc.poll() is not None:
+            pytest.fail(f"intake run exited ({run.proc.returncode}) while waiting for {what}:\n{run.output()[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}:\n{run.output()[-3000:]}")
+        await asyncio.sleep(0.02)
+
+
+def intake_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "intake", *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def mail(body: str, *, subject: str, in_reply_to: str | None = None, attachment: tuple[str, str, bytes] | None = None) -> bytes:
+    """A message as a mail client writes it (CRLF line ends)."""
+    msg = EmailMessage()
+    msg["From"] = f"Field Office <{SENDER}>"
+    msg["To"] = INTAKE_ADDRESS
+    msg["Subject"] = subject
+    msg["Message-ID"] = make_msgid("e2e", domain="ngo.example.org")
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+        msg["References"] = in_reply_to
+    msg.set_content(body)
+    if attachment is not None:
+        filename, ctype, data = attachment
+        maintype, subtype = ctype.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def quoted(original: EmailMessage) -> str:
+    return "\n\n> " + text_of(original).replace("\n", "\n> ")
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[tuple[CaptureRelay, int]]:
+    catcher, server, port = await start_relay()
+    try:
+        yield catcher, port
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_intake_run_takes_a_case_by_email_to_submitted(tmp_path: Path, db_url: str, relay: tuple[CaptureRelay, int]) -> None:
+    catcher, relay_port = relay
+    env = env_for(tmp_path, db_url)
+    env.update(INTAKE_RELAY_URL=f"smtp://127.0.0.1:{relay_port}")
+    smtp_port = int(env["INTAKE_SMTP_PORT"])
+    run = IntakeRun(env, tmp_path / "intake-run.log")
+
+    async def send(raw: bytes) -> None:
+        result = await asyncio.to_thread(smtp_send, smtp_port, raw, mail_from=SENDER, rcpt=[INTAKE_ADDRESS])
+        assert result.rcpt == [250] and result.data == 250, result
+
+    async def next_mail(count: int, what: str) -> EmailMessage:
+        """The `count`-th mail to reach the relay (bounded wait); nothing else may have arrived."""
+        await wait_for(lambda: len(catcher.messages) >= count or None, what, run)
+        assert len(catcher.messages) == count, [str(m["Subject"]) for m in catcher.messages]
+        assert catcher.envelopes[count - 1][1] == [SENDER]
+        return catcher.messages[count - 1]
+
+    try:
+        await wait_for(lambda: "started smtp" in run.output() or None, "the SMTP server to start", run)
+
+        # 1. the first message: a narrative and a piece of evidence
+        evidence = b"%PDF-1.7\n% scanned recruitment contract\n" + bytes(range(256)) * 40
+        narrative = "We hold evidence of debt bondage on a fishing fleet operating out of Lagos."
+        await send(mail(narrative, subject="Report of forced labour", attachment=("contract.pdf", "application/pdf", evidence)))
+        form = await next_mail(1, "the auto-reply with the form")
+        found = re.search(r"\[(" + REF_PATTERN + r")\]", str(form["Subject"]))
+        assert found, form["Subject"]
+        ref = found.group(1)
+        assert str(form["Auto-Submitted"]).startswith("auto-replied")
+        assert "Organisation name:" in text_of(form)
+
+        # 2. the form filled in, quoting the auto-reply under it, threaded by In-Reply-To
+        answers, expected = complete_answers(Q)
+        await send(mail(form_text(Q, answers) + quoted(form), subject="Re: " + str(form["Subject"]), in_reply_to=str(form["Message-ID"])))
+        ready = await next_mail(2, "the 'reply SUBMIT' mail")
+        assert ref in str(ready["Subject"]) and "reply SUBMIT" in text_of(ready), text_of(ready)[:2000]
+
+        # 3. SUBMIT
+        await send(mail("SUBMIT", subject="Re: " + str(ready["Subject"]), in_reply_to=str(ready["Message-ID"])))
+        done = await next_mail(3, "the confirmation")
+        assert ref in str(done["Subject"]) and "has been sent to our staff" in text_of(done), text_of(done)[:2000]
+
+        # what the operator sees, while `intake run` is still serving
+        shown = await asyncio.to_thread(intake_cli, ["review", "show", ref, "--json"], env)
+        assert shown.returncode == 0, shown.stderr
+        view = json.loads(shown.stdout)
+        assert view["reference"] == ref and view["status"] == "submitted" and view["channel"] == "email"
+        assert view["answers"] == expected.answers
+        assert view["missing"] == []
+        assert [(a["filename"], a["sha256"], a["size"]) for a in view["attachments"]] == [
+            ("contract.pdf", hashlib.sha256(evidence).hexdigest(), len(evidence))
+        ]
+        inbound = [m["body"] or "" for m in view["thread"] if m["direction"] == "in"]
+        assert any(narrative in body for body in inbound), inbound  # the first message is kept on the case
+
+        code = await run.interrupt()
+        output = run.output()
+        assert code == 0, output[-3000:]
+        assert "Traceback" not in output, output[-3000:]
+        assert len(catcher.messages) == 3  # nothing more was sent
+    finally:
+        run.kill()
