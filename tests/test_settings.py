@@ -58,3 +58,9 @@ def test_env_prefix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("INTAKE_TELEGRAM_TOKEN", "")
     s = make(data_dir=tmp_path)
     assert s.smtp_port == 2525 and s.telegram_token is None
+
+
+def test_public_url_follows_the_console_address_unless_set(tmp_path: Path) -> None:
+    assert make(data_dir=tmp_path).public_url == "http://127.0.0.1:8000"
+    assert make(data_dir=tmp_path, http_port=9123).public_url == "http://127.0.0.1:9123"
+    assert make(data_dir=tmp_path, http_port=9123, public_url="https://intake.example.org/").public_url == "https://intake.example.org"
