@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from intake import lifecycle
 from intake.app import App
+from review import export
 from review.auth import AuthError, AuthService, SessionInfo, Throttled, new_password
 from review.service import (
     ActionRefused,
@@ -415,6 +416,20 @@ def create_app(
         return Response(
             data, media_type="application/octet-stream",
             headers={"content-disposition": content_disposition(record.filename), "x-content-type-options": "nosniff",
+                     "content-security-policy": "default-src 'none'; sandbox", "cache-control": "no-store"},
+        )
+
+    @web.get("/cases/{reference}/export", include_in_schema=False)
+    async def export_case(request: Request, reference: str, info: Session, fmt: Annotated[str, Query(alias="format")] = "md") -> Response:
+        """A dossier download (md, json, ftm); the export and the view it is made from are audited."""
+        fmt = export.check_format(fmt)
+        actor = info.actor(remote(request))
+        await review.record_export(reference, actor, fmt=fmt)
+        view = await review.show(reference, actor)
+        body = export.render(fmt, view, review.q, export.Envelope(exported_at=review.clock(), exported_by=actor.email or actor.staff_id))
+        return Response(
+            body, media_type=export.MEDIA[fmt][0],
+            headers={"content-disposition": content_disposition(export.filename(view, fmt)), "x-content-type-options": "nosniff",
                      "content-security-policy": "default-src 'none'; sandbox", "cache-control": "no-store"},
         )
 
