@@ -99,6 +99,16 @@ class TelegramChannel:
 
     # ---- helpers -----------------------------------------------------------------------------
 
+    async def _begin(self, update: Update) -> tuple[Message, str, str] | None:
+        """The message of a private-chat update, its chat identity and the submitter's language;
+        None when this message was handled before (a redelivery)."""
+        message = update.effective_message
+        assert message is not None
+        if not await self._claim(message):
+            return None
+        identity = str(message.chat_id)
+        return message, identity, await self._lang(identity, message.from_user.language_code if message.from_user else None)
+
     async def _lang(self, identity: str, fallback: str | None) -> str:
         """The submitter's language (set at first contact from Telegram's, or by /language)."""
         return await self.cases.submitter_lang(CHANNEL, identity) or normalise_lang(fallback)
@@ -150,12 +160,10 @@ class TelegramChannel:
 
     async def on_resume(self, update: Update, context: Context) -> None:
         """Show the current question of the draft in progress."""
-        message = update.effective_message
-        assert message is not None
-        if not await self._claim(message):
+        begun = await self._begin(update)
+        if begun is None:
             return
-        identity = str(message.chat_id)
-        lang = await self._lang(identity, message.from_user.language_code if message.from_user else None)
+        message, identity, lang = begun
         turn = await self.cases.current(CHANNEL, identity)
         if turn is None:
             await self._reply(context, message, [Outgoing(translator(lang)("You have no case in progress. Send /start to begin one."))])
@@ -178,22 +186,18 @@ class TelegramChannel:
 
     async def on_status(self, update: Update, context: Context) -> None:
         """The submitter's cases and their statuses."""
-        message = update.effective_message
-        assert message is not None
-        if not await self._claim(message):
+        begun = await self._begin(update)
+        if begun is None:
             return
-        identity = str(message.chat_id)
-        lang = await self._lang(identity, message.from_user.language_code if message.from_user else None)
+        message, identity, lang = begun
         await self._reply(context, message, [render.status_list(await self.cases.statuses(CHANNEL, identity), lang)])
 
     async def on_cancel(self, update: Update, context: Context) -> None:
         """Ask to confirm deleting the draft in progress."""
-        message = update.effective_message
-        assert message is not None
-        if not await self._claim(message):
+        begun = await self._begin(update)
+        if begun is None:
             return
-        identity = str(message.chat_id)
-        lang = await self._lang(identity, message.from_user.language_code if message.from_user else None)
+        message, identity, lang = begun
         if await self.cases.current(CHANNEL, identity) is None:
             await self._reply(context, message, [Outgoing(translator(lang)("You have no case in progress, so there is nothing to cancel."))])
             return
@@ -201,30 +205,26 @@ class TelegramChannel:
 
     async def on_language(self, update: Update, context: Context) -> None:
         """Offer the languages."""
-        message = update.effective_message
-        assert message is not None
-        if not await self._claim(message):
+        begun = await self._begin(update)
+        if begun is None:
             return
-        lang = await self._lang(str(message.chat_id), message.from_user.language_code if message.from_user else None)
+        message, _, lang = begun
         await self._reply(context, message, [render.language_menu(lang)])
 
     async def on_help(self, update: Update, context: Context) -> None:
         """What the bot does and its commands."""
-        message = update.effective_message
-        assert message is not None
-        if not await self._claim(message):
+        begun = await self._begin(update)
+        if begun is None:
             return
-        lang = await self._lang(str(message.chat_id), message.from_user.language_code if message.from_user else None)
+        message, _, lang = begun
         await self._reply(context, message, [render.help_text(lang)])
 
     async def on_delete(self, update: Update, context: Context) -> None:
         """Withdraw a case: `/delete REF` asks to confirm that one, `/delete` lists the candidates."""
-        message = update.effective_message
-        assert message is not None
-        if not await self._claim(message):
+        begun = await self._begin(update)
+        if begun is None:
             return
-        identity = str(message.chat_id)
-        lang = await self._lang(identity, message.from_user.language_code if message.from_user else None)
+        message, identity, lang = begun
         open_refs = [
             s.reference for s in await self.cases.statuses(CHANNEL, identity) if s.status not in (lifecycle.DRAFT, lifecycle.WITHDRAWN)
         ]
@@ -238,11 +238,10 @@ class TelegramChannel:
         await self._reply(context, message, [render.withdraw_menu(open_refs, lang)])
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        assert message is not None
-        if not await self._claim(message):
+        begun = await self._begin(update)
+        if begun is None:
             return
-        lang = await self._lang(str(message.chat_id), message.from_user.language_code if message.from_user else None)
+        message, _, lang = begun
         await self._reply(context, message, [Outgoing(translator(lang)("I do not know that command.")), render.help_text(lang)])
 
     async def on_staff_help(self, update: Update, context: Context) -> None:
@@ -383,11 +382,10 @@ class TelegramChannel:
 
     async def on_other(self, update: Update, context: Context) -> None:
         """Stickers, locations, contacts…: not answers."""
-        message = update.effective_message
-        assert message is not None
-        if not await self._claim(message):
+        begun = await self._begin(update)
+        if begun is None:
             return
-        lang = await self._lang(str(message.chat_id), message.from_user.language_code if message.from_user else None)
+        message, _, lang = begun
         await self._reply(context, message, [Outgoing(translator(lang)("Please answer with text, a file or the buttons."))])
 
     # ---- buttons -----------------------------------------------------------------------------
