@@ -13,7 +13,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -60,6 +60,17 @@ def token_hash(token: str) -> str:
 def csrf_for(token: str) -> str:
     """The CSRF token belonging to a session token."""
     return hmac.new(token.encode(), b"csrf", hashlib.sha256).hexdigest()
+
+
+def totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The TOTP time step (±1 for clock drift) whose code this is, or None."""
+    totp = pyotp.TOTP(secret)
+    typed = code.strip().replace(" ", "")
+    base = totp.timecode(now)
+    for step in (base - 1, base, base + 1):
+        if hmac.compare_digest(totp.generate_otp(step), typed):
+            return step
+    return None
 
 
 def new_password() -> str:
@@ -278,6 +289,9 @@ class AuthService:
             await queries.add_session(staff_id=staff.id, token_hash=token_hash(token), csrf_token_hash=_sha("csrf", csrf),
                                       second_factor_ok=second_ok, now=now, expires_at=now + SESSION_MAX, remote=remote)
             await uow.staff.update(staff.id, failed_logins=0, last_login_at=now)
+            # housekeeping: expired sessions and attempts older than any throttle window go
+            await queries.purge_sessions(before=now)
+            await queries.purge_login_attempts(before=now - timedelta(days=1))
             await uow.audit.record(action="staff.login", now=now, actor_kind="staff", actor_id=staff.id, detail={"second_factor": not second_ok}, remote=remote)
         log.info("staff %s logged in", staff.id)
         return LoginResult(token, csrf, self._stage(staff, second_ok, require_all))
@@ -334,10 +348,12 @@ class AuthService:
             email_index, remote_index = await self._indexes(uow.session, info.staff.email, remote)
             if await self._throttled(ReviewQueries(uow.session), email_index, remote_index):
                 raise Throttled("Too many failed attempts. Wait a few minutes and try again.")
-        ok = pyotp.TOTP(secret).verify(code.strip().replace(" ", ""), for_time=self.clock(), valid_window=1)
+        step = totp_step(secret, code, self.clock())
         async with self.store.write() as uow:
             queries = ReviewQueries(uow.session)
             now = self.clock()
+            # a code is good once: a replay of the same (or an older) time step is refused
+            ok = step is not None and await queries.claim_totp_step(info.staff.id, step)
             await queries.add_login_attempt(email_index=email_index, remote_index=remote_index, success=ok, now=now)
             if ok:
                 await queries.update_session(info.id, second_factor_ok=True, last_seen_at=now)

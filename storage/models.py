@@ -198,6 +198,7 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(16))  # reviewer | admin
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # the last time step accepted: no code works twice
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)

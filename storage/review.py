@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AppSetting, Attachment, Case, DataKeyRow, Inbox, LoginAttempt, Outbox, StaffSession, new_id
+from storage.models import AppSetting, Attachment, Case, DataKeyRow, Inbox, LoginAttempt, Outbox, Staff, StaffSession, new_id
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -142,6 +142,17 @@ class ReviewQueries:
         if except_id is not None:
             stmt = stmt.where(StaffSession.id != except_id)
         await self.s.execute(stmt.values(revoked_at=now))
+
+    async def claim_totp_step(self, staff_id: str, step: int) -> bool:
+        """Record `step` as the newest TOTP time step used by this staff member, atomically;
+        False when it (or a later one) was used already — a replayed code."""
+        result = await self.s.execute(
+            update(Staff)
+            .where(Staff.id == staff_id, or_(Staff.totp_last_step.is_(None), Staff.totp_last_step < step))
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def purge_sessions(self, *, before: datetime) -> None:
         await self.s.execute(delete(StaffSession).where(StaffSession.expires_at < before))

@@ -11,6 +11,9 @@ import sys
 import time
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
+
+from intake import app as core
 from intake import engine
 from intake.questionnaire import load_default
 from tests.conftest import TEST_KEY
@@ -132,7 +135,8 @@ def test_run_starts_migrates_and_stops_on_ctrl_c(tmp_path: Path, db_url: str) ->
             if "waiting for Ctrl-C" in line or "started" in line:
                 time.sleep(1.5)
                 break
-        assert any("database at revision 0001" in s for s in seen), "".join(seen)
+        head = ScriptDirectory.from_config(core.alembic_config(db_url)).get_current_head()
+        assert any(f"database at revision {head}" in s for s in seen), "".join(seen)
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)
     finally:

@@ -117,6 +117,14 @@ async def test_totp_login(client: httpx.AsyncClient, app: App, auth: AuthService
     ok = await client.post("/login/totp", data={"csrf": token, "code": code})
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     assert (await client.get("/")).status_code == 200
+    # the same code a second time (an observed or phished code) does not open another session
+    client.cookies.clear()
+    await login(client, "alice@example.org")
+    token = await csrf_of(client, "/login/totp")
+    assert (await client.post("/login/totp", data={"csrf": token, "code": code})).status_code == 401
+    app.clock.advance(seconds=30)  # type: ignore[attr-defined]
+    fresh = pyotp.TOTP(secret).at(app.clock())
+    assert (await client.post("/login/totp", data={"csrf": token, "code": fresh})).status_code == 303
 
 
 async def test_admin_enforced_totp_enrolment(client: httpx.AsyncClient, app: App, auth: AuthService, admin: Actor, alice: Actor) -> None:
