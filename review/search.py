@@ -46,7 +46,7 @@ def terms(query: str) -> list[str]:
 class Entry:
     """What the index keeps for one case: its version, facets and searchable text."""
 
-    version: int
+    version: tuple[int, int]  # (case version, thread messages) it was built from
     title: str | None
     abuse_forms: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
@@ -87,16 +87,18 @@ class CaseIndex:
         self.entries: dict[str, Entry] = {}
         self._lock = asyncio.Lock()
 
-    def build_entry(self, case: CaseRecord) -> Entry:
+    def build_entry(self, case: CaseRecord, thread: list[str] | None = None, stamp: tuple[int, int] | None = None) -> Entry:
+        """The searchable text of a case: reference, displayed answers, decision reason, and the
+        thread (submitter replies, follow-ups, internal notes)."""
         draft = engine.Draft.model_validate(case.draft)
-        parts = [case.reference]
+        parts = [case.reference, *(thread or [])]
         for section in engine.summary(self.q, draft):
             for line in section.lines:
                 if line.value:
                     parts.append(line.value)
         if case.decision_reason:
             parts.append(case.decision_reason)
-        return Entry(version=case.version, text=normalise("\n".join(parts)), **facets(case))
+        return Entry(version=stamp or (case.version, len(thread or [])), text=normalise("\n".join(parts)), **facets(case))
 
     async def refresh(self, uow: UnitOfWork) -> None:
         """Decrypt what changed since the last refresh; drop what is gone or unreadable."""
@@ -108,10 +110,11 @@ class CaseIndex:
             for case_id in stale:
                 try:
                     case = await uow.cases.get(case_id)
+                    thread = [m.body for m in await uow.messages.for_case(case_id)]
                 except LookupError:  # content destroyed, or deleted meanwhile
                     self.entries.pop(case_id, None)
                     continue
-                self.entries[case_id] = self.build_entry(case)
+                self.entries[case_id] = self.build_entry(case, thread, versions[case_id])
             if stale:
                 log.info("search index refreshed: %d cases decrypted, %d held", len(stale), len(self.entries))
 

@@ -82,3 +82,14 @@ async def test_index_is_only_in_memory(app: App, review: ReviewService) -> None:
     for path in app.settings.data_dir.parent.rglob("*"):  # the SQLite file, its WAL, blobs, keys
         if path.is_file():
             assert b"qwertyzzz" not in path.read_bytes(), path
+
+
+async def test_search_covers_the_thread_and_notes(app: App, review: ReviewService, alice: Actor) -> None:
+    ref = await make_case(app, "terminal", who="thread-searcher")
+    assert (await review.queue(QueueFilter(search="quarry"))).items == []
+    await review.note(alice, ref, "Cross-check with the quarry inspection report")
+    assert [i.reference for i in (await review.queue(QueueFilter(search="quarry"))).items] == [ref]
+    await review.set_status(alice, ref, "in_review")
+    await review.request_info(alice, ref, "Who owns the boats?")
+    await app.cases.submitter_reply("terminal", "thread-searcher", body="The harbourmaster Oleksandr owns them", reference=ref)
+    assert [i.reference for i in (await review.queue(QueueFilter(search="oleksandr"))).items] == [ref]
