@@ -106,15 +106,21 @@ def bench_engine() -> None:
     report("engine step", ours, floor)
 
 
-async def bench_answer(tmp: Path) -> None:
-    import aiosqlite
-
+async def fresh_app(data_dir: Path) -> core.App:
+    """The core on a new, migrated SQLite database in `data_dir`."""
     settings = Settings(
-        env="test", data_dir=tmp / "data", secret_keys=base64.b64encode(b"b" * 32).decode(), _env_file=None  # type: ignore[call-arg]
+        env="test", data_dir=data_dir, secret_keys=base64.b64encode(os.urandom(32)).decode(), _env_file=None  # type: ignore[call-arg]
     )
     await asyncio.to_thread(core.migrate, settings.sqlalchemy_url)
     application = core.build(settings)
     await application.store.prepare(now=application.clock())
+    return application
+
+
+async def bench_answer(tmp: Path) -> None:
+    import aiosqlite
+
+    application = await fresh_app(tmp / "data")
     turn = await application.cases.resume("terminal", "bench")
     for _ in range(30):
         turn = await application.cases.act("terminal", "bench", answer_for(turn.prompt))
@@ -154,12 +160,7 @@ async def bench_answer(tmp: Path) -> None:
 
 
 async def bench_queue_memory(tmp: Path) -> None:
-    settings = Settings(
-        env="test", data_dir=tmp / "mem", secret_keys=base64.b64encode(b"m" * 32).decode(), _env_file=None  # type: ignore[call-arg]
-    )
-    await asyncio.to_thread(core.migrate, settings.sqlalchemy_url)
-    application = core.build(settings)
-    await application.store.prepare(now=application.clock())
+    application = await fresh_app(tmp / "mem")
     draft = full_draft().model_dump(mode="json")
     n = 100 if QUICK else 500
     async with application.store.write() as uow:
