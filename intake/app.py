@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic import command
@@ -14,7 +14,11 @@ from sqlalchemy import create_engine
 import migrations
 from intake.cases import CaseService
 from intake.clock import Clock, utcnow
+from intake.delivery import DeliveryWorker
+from intake.inbox import InboxWorker
 from intake.questionnaire import Questionnaire, load_default
+from intake.receive import Receiver
+from intake.runtime import Component
 from intake.settings import Settings
 from storage.store import Store
 
@@ -24,18 +28,37 @@ MIGRATIONS_DIR = Path(migrations.__file__).parent
 
 @dataclass
 class App:
+    """The core: settings, storage, the questionnaire, the case service, the one way in (`receiver`,
+    fed by the `inbox` worker) and the one way out (the `delivery` worker). Channels register a
+    decoder with `inbox` and a sender with `delivery`."""
+
     settings: Settings
     store: Store
     questionnaire: Questionnaire
     cases: CaseService
     clock: Clock
+    receiver: Receiver = field(init=False)
+    inbox: InboxWorker = field(init=False)
+    delivery: DeliveryWorker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbox = InboxWorker(self.store, self.clock)
+        self.delivery = DeliveryWorker(self.store, self.clock)
+        self.receiver = Receiver(
+            self.store, self.cases, clock=self.clock, autoreply_per_hour=self.settings.autoreply_per_hour,
+            first_contact_per_hour=self.settings.first_contact_per_hour, wake=self.delivery.wake,
+        )
+
+    def components(self) -> list[Component]:
+        """The core's own long-running parts for `intake run`: the inbox and delivery workers."""
+        return [self.delivery, self.inbox]
 
 
 def build(settings: Settings, *, clock: Clock = utcnow, questionnaire: Questionnaire | None = None) -> App:
     """The core wired from settings. Call `await app.store.prepare(now=…)` before use."""
     store = Store.open(url=settings.sqlalchemy_url, master_keys=settings.master_keys(), blob_dir=settings.blob_dir)
     q = questionnaire or load_default()
-    return App(settings, store, q, CaseService(store, q, clock=clock), clock)
+    return App(settings, store, q, CaseService(store, q, clock=clock, alert_channels=settings.alert_channels()), clock)
 
 
 def alembic_config(url: str) -> Config:

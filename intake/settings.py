@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     smtp_tls_cert: Path | None = None  # STARTTLS offered when cert and key are both set
     smtp_tls_key: Path | None = None
     smtp_lmtp: bool = False  # speak LMTP instead of SMTP (behind Postfix)
-    autoreply_per_hour: int = Field(default=5, ge=0)  # automatic replies per sender per hour
+    autoreply_per_hour: int = Field(default=5, ge=0)  # first-contact auto-replies per sender per hour
+    first_contact_per_hour: int = Field(default=200, ge=0)  # first-contact auto-replies in all per hour (bounds backscatter)
+    staff_alert_email: str | None = None  # staff alerts (new case, reply) by email to this address; unset: none
     telegram_webhook_secret: SecretStr | None = None  # unset: derived from the master key
 
     http_host: str = "127.0.0.1"
@@ -82,6 +84,15 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    def alert_channels(self) -> list[str]:
+        """Where staff alerts go: the Telegram staff chat (with a bot token) and/or the alert address."""
+        out: list[str] = []
+        if self.telegram_token is not None and self.telegram_staff_chat_id is not None:
+            out.append("staff_telegram")
+        if self.staff_alert_email:
+            out.append("staff_email")
+        return out
 
     def master_keys(self) -> list[bytes]:
         """The configured master keys, or the generated development key (with a warning)."""

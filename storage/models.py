@@ -151,11 +151,19 @@ class ChatMessage(Base):
 
 
 class Inbox(Base):
-    """Inbound mail, written before the SMTP server answers 250; processed from here."""
+    """Everything that arrives, on every channel (an SMTP message, a Telegram update, a terminal
+    line), written encrypted and committed before it is acknowledged; `receive` takes each row to
+    its final state. Rows of one `order_key` (a keyed hash of the chat or sender) are processed
+    one at a time, in `(received_at, seq)` order; `leased_until` marks a row a worker is on."""
 
     __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_status_order", "status", "order_key"),)
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(16), server_default="email")
     dedup_index: Mapped[str] = mapped_column(String(64), unique=True)
+    order_key: Mapped[str | None] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    leased_until: Mapped[datetime | None] = mapped_column(TS)
     data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
     envelope_enc: Mapped[bytes] = mapped_column(LargeBinary)  # mail from, rcpt tos, peer
     raw_enc: Mapped[bytes] = mapped_column(LargeBinary)
@@ -175,8 +183,8 @@ class Outbox(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_channel_status_next", "channel", "status", "next_attempt_at"),)
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
-    channel: Mapped[str] = mapped_column(String(16))  # telegram | email | staff_telegram | staff_email
-    kind: Mapped[str] = mapped_column(String(24))  # staff_alert | followup | ack | decision | form
+    channel: Mapped[str] = mapped_column(String(16))  # telegram | email | terminal | staff_telegram | staff_email
+    kind: Mapped[str] = mapped_column(String(24))  # staff_alert | followup | ack | decision | form | reply …
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
     submitter_id: Mapped[str | None] = mapped_column(ForeignKey("submitters.id"))
     data_key_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
@@ -188,6 +196,8 @@ class Outbox(Base):
     external_index: Mapped[str | None] = mapped_column(String(64), index=True)  # e.g. our Message-ID hashed
     created_at: Mapped[datetime] = mapped_column(TS)
     sent_at: Mapped[datetime | None] = mapped_column(TS)
+    seq: Mapped[int] = mapped_column(BigInteger, server_default="0")  # order within one recipient
+    leased_until: Mapped[datetime | None] = mapped_column(TS)  # a delivery worker is sending it
 
 
 class Staff(Base):

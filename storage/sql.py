@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.blobs import BlobStore
 from storage.crypto import DataKey
+from storage.encrypted import Base, utc, utc_req
 from storage.keys import KeyStore
 from storage.models import (
     Attachment,
@@ -26,46 +27,21 @@ from storage.models import (
     Submitter,
     new_id,
 )
+from storage.queues import SqlInbox, SqlOutbox
 from storage.repositories import (
     AttachmentRecord,
     AuditRecord,
     CaseRecord,
     ConcurrentUpdate,
-    InboxRecord,
     MessageRecord,
     NotFound,
-    OutboxRecord,
     StaffRecord,
     SubmitterRecord,
 )
 
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything here is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _utc_req(value: datetime) -> datetime:
-    out = _utc(value)
-    assert out is not None
-    return out
-
-
-class _Base:
-    def __init__(self, session: AsyncSession, keys: KeyStore) -> None:
-        self.s = session
-        self.keys = keys
-        self._dk: dict[str, DataKey] = {}
-
-    async def _key(self, key_id: str) -> DataKey:
-        if key_id not in self._dk:
-            self._dk[key_id] = await self.keys.get(self.s, key_id)
-        return self._dk[key_id]
-
-    async def _index(self, kind: str, value: str) -> str:
-        return (await self.keys.blind_index(self.s))(kind, value)
+_utc = utc
+_utc_req = utc_req
+_Base = Base
 
 
 class SqlSubmitters(_Base):
@@ -132,8 +108,8 @@ class SqlSubmitters(_Base):
 
 
 class SqlCases(_Base):
-    def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore) -> None:
-        super().__init__(session, keys)
+    def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore, cache: dict[str, DataKey] | None = None) -> None:
+        super().__init__(session, keys, cache)
         self.blobs = blobs
         self._orphans: list[str] = []  # blob refs to remove once the transaction commits
 
@@ -395,8 +371,8 @@ class SqlMessages(_Base):
 
 
 class SqlAttachments(_Base):
-    def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore) -> None:
-        super().__init__(session, keys)
+    def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore, cache: dict[str, DataKey] | None = None) -> None:
+        super().__init__(session, keys, cache)
         self.blobs = blobs
 
     async def _case_key(self, case_id: str) -> DataKey:
@@ -485,89 +461,6 @@ class SqlAttachments(_Base):
         return self._record(row, await self._case_key(case_id)) if row else None
 
 
-class SqlOutbox(_Base):
-    async def enqueue(
-        self, *, channel: str, kind: str, payload: dict[str, Any], now: datetime, case_id: str | None = None, submitter_id: str | None = None
-    ) -> str:
-        if case_id is not None:
-            key_id = await self.s.scalar(select(Case.data_key_id).where(Case.id == case_id))
-            if key_id is None:
-                raise NotFound(case_id)
-            key = await self._key(key_id)
-        else:
-            key = await self.keys.create(self.s, purpose="outbox", now=now)
-            self._dk[key.id] = key
-        row_id = new_id()
-        self.s.add(
-            Outbox(
-                id=row_id,
-                channel=channel,
-                kind=kind,
-                case_id=case_id,
-                submitter_id=submitter_id,
-                data_key_id=key.id,
-                payload_enc=key.encrypt_json(payload, table="outbox", column="payload", row_id=row_id),
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-        )
-        await self.s.flush()
-        return row_id
-
-    async def _record(self, row: Outbox) -> OutboxRecord:
-        try:
-            key = await self._key(row.data_key_id)
-            payload = key.decrypt_json(row.payload_enc, table="outbox", column="payload", row_id=row.id)
-        except LookupError:
-            payload = {}
-        return OutboxRecord(
-            row.id, row.channel, row.kind, row.case_id, row.submitter_id, payload, row.status, row.attempts,
-            _utc_req(row.next_attempt_at), row.last_error, _utc_req(row.created_at), _utc(row.sent_at),
-        )
-
-    async def due(self, *, channel: str, now: datetime, limit: int = 20) -> list[OutboxRecord]:
-        stmt = (
-            select(Outbox)
-            .where(Outbox.channel == channel, Outbox.status == "pending", Outbox.next_attempt_at <= now)
-            .order_by(Outbox.next_attempt_at, Outbox.created_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
-
-    async def mark_sent(self, outbox_id: str, *, now: datetime, external_key: str | None = None) -> None:
-        values: dict[str, Any] = {"status": "sent", "sent_at": now, "attempts": Outbox.attempts + 1, "last_error": None}
-        if external_key:
-            values["external_index"] = await self._index("external", external_key)
-        await self.s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
-
-    async def mark_retry(self, outbox_id: str, *, error: str, next_attempt_at: datetime) -> None:
-        await self.s.execute(
-            update(Outbox).where(Outbox.id == outbox_id).values(attempts=Outbox.attempts + 1, last_error=error[:500], next_attempt_at=next_attempt_at)
-        )
-
-    async def mark_failed(self, outbox_id: str, *, error: str) -> None:
-        await self.s.execute(
-            update(Outbox).where(Outbox.id == outbox_id).values(status="failed", attempts=Outbox.attempts + 1, last_error=error[:500])
-        )
-
-    async def requeue(self, outbox_id: str, *, now: datetime) -> None:
-        await self.s.execute(
-            update(Outbox).where(Outbox.id == outbox_id, Outbox.status == "failed").values(status="pending", next_attempt_at=now)
-        )
-
-    async def list(self, *, status: str | None = None, case_id: str | None = None, limit: int = 200) -> list[OutboxRecord]:
-        stmt = select(Outbox)
-        if status:
-            stmt = stmt.where(Outbox.status == status)
-        if case_id:
-            stmt = stmt.where(Outbox.case_id == case_id)
-        stmt = stmt.order_by(Outbox.created_at.desc()).limit(limit)
-        return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
-
-
 class SqlAudit(_Base):
     async def record(
         self,
@@ -588,90 +481,6 @@ class SqlAudit(_Base):
     async def for_case(self, case_id: str) -> list[AuditRecord]:
         rows = (await self.s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.at, AuditEvent.id))).all()
         return [AuditRecord(r.id, _utc_req(r.at), r.case_id, r.actor_kind, r.actor_id, r.action, dict(r.detail or {}), r.remote) for r in rows]
-
-
-class SqlInbox(_Base):
-    async def add(self, *, dedup_key: str, envelope: dict[str, Any], raw: bytes, now: datetime) -> tuple[str, bool]:
-        index = await self._index("inbox", dedup_key)
-        existing = await self.s.scalar(select(Inbox.id).where(Inbox.dedup_index == index))
-        if existing is not None:
-            return existing, False
-        key = await self.keys.create(self.s, purpose="inbox", now=now)
-        row_id = new_id()
-        self.s.add(
-            Inbox(
-                id=row_id,
-                dedup_index=index,
-                data_key_id=key.id,
-                envelope_enc=key.encrypt_json(envelope, table="inbox", column="envelope", row_id=row_id),
-                raw_enc=key.encrypt(raw, table="inbox", column="raw", row_id=row_id),
-                size=len(raw),
-                status="new",
-                attempts=0,
-                received_at=now,
-                next_attempt_at=now,
-            )
-        )
-        try:
-            async with self.s.begin_nested():
-                await self.s.flush()
-        except IntegrityError:
-            existing = await self.s.scalar(select(Inbox.id).where(Inbox.dedup_index == index))
-            assert existing is not None
-            return existing, False
-        return row_id, True
-
-    async def _record(self, row: Inbox) -> InboxRecord:
-        key = await self._key(row.data_key_id)
-        return InboxRecord(
-            id=row.id,
-            status=row.status,
-            attempts=row.attempts,
-            error=row.error,
-            case_id=row.case_id,
-            size=row.size,
-            received_at=_utc_req(row.received_at),
-            envelope=key.decrypt_json(row.envelope_enc, table="inbox", column="envelope", row_id=row.id),
-            raw=key.decrypt(row.raw_enc, table="inbox", column="raw", row_id=row.id),
-        )
-
-    async def due(self, *, now: datetime, limit: int = 10) -> list[InboxRecord]:
-        stmt = (
-            select(Inbox)
-            .where(Inbox.status == "new", or_(Inbox.next_attempt_at.is_(None), Inbox.next_attempt_at <= now))
-            .order_by(Inbox.received_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
-
-    async def get(self, inbox_id: str) -> InboxRecord:
-        row = await self.s.get(Inbox, inbox_id)
-        if row is None:
-            raise NotFound(inbox_id)
-        return await self._record(row)
-
-    async def mark_done(self, inbox_id: str, *, now: datetime, case_id: str | None) -> None:
-        await self.s.execute(
-            update(Inbox).where(Inbox.id == inbox_id).values(status="done", processed_at=now, case_id=case_id, attempts=Inbox.attempts + 1, error=None)
-        )
-
-    async def mark_failed(self, inbox_id: str, *, error: str, now: datetime) -> None:
-        await self.s.execute(
-            update(Inbox).where(Inbox.id == inbox_id).values(status="failed", processed_at=now, attempts=Inbox.attempts + 1, error=error[:500])
-        )
-
-    async def requeue(self, inbox_id: str, *, now: datetime) -> None:
-        await self.s.execute(
-            update(Inbox).where(and_(Inbox.id == inbox_id, Inbox.status == "failed")).values(status="new", next_attempt_at=now)
-        )
-
-    async def list(self, *, status: str | None = None, limit: int = 200) -> list[InboxRecord]:
-        stmt = select(Inbox)
-        if status:
-            stmt = stmt.where(Inbox.status == status)
-        stmt = stmt.order_by(Inbox.received_at.desc()).limit(limit)
-        return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
 
 
 class SqlStaff(_Base):
@@ -787,13 +596,14 @@ class Repos:
 
     def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore) -> None:
         self.session = session
-        self.submitters = SqlSubmitters(session, keys)
-        self.cases = SqlCases(session, keys, blobs)
-        self.messages = SqlMessages(session, keys)
-        self.attachments = SqlAttachments(session, keys, blobs)
-        self.outbox = SqlOutbox(session, keys)
-        self.audit = SqlAudit(session, keys)
-        self.inbox = SqlInbox(session, keys)
-        self.staff = SqlStaff(session, keys)
-        self.events = SqlEvents(session, keys)
-        self.chatlog = SqlChatLog(session, keys)
+        cache: dict[str, DataKey] = {}  # data keys unwrapped in this transaction, shared by every repository
+        self.submitters = SqlSubmitters(session, keys, cache)
+        self.cases = SqlCases(session, keys, blobs, cache)
+        self.messages = SqlMessages(session, keys, cache)
+        self.attachments = SqlAttachments(session, keys, blobs, cache)
+        self.outbox = SqlOutbox(session, keys, cache)
+        self.audit = SqlAudit(session, keys, cache)
+        self.inbox = SqlInbox(session, keys, cache)
+        self.staff = SqlStaff(session, keys, cache)
+        self.events = SqlEvents(session, keys, cache)
+        self.chatlog = SqlChatLog(session, keys, cache)

@@ -1,0 +1,136 @@
+"""The inbox worker: takes committed inbox rows of every channel to `receive`, one chat at a time.
+
+A channel registers a `Decoder` for its rows: it turns the stored wire format into an `Inbound`
+(downloading what must be downloaded first, outside any transaction) and calls `receive` with the
+row's id, which marks the row done in the same transaction that applies it. Rows are leased for a
+few seconds and the lease is renewed while the work runs, so after a crash another process (or the
+restarted one) takes them again within seconds. A row that keeps failing is retried with backoff,
+then marked `failed` — logged once by id, kept for inspection, retryable by a human — and the
+chat's later rows go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Protocol
+
+from intake.clock import Clock
+from intake.worker import Loop
+from storage.repositories import InboxRecord
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=15)
+MAX_ATTEMPTS = 5
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before the next try after `attempts` failed ones: 1 s, 2 s, 4 s … at most a minute."""
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 60))
+
+
+class Decoder(Protocol):
+    """A channel's reader of its own inbox rows."""
+
+    channel: str
+
+    async def handle(self, row: InboxRecord) -> None:
+        """Decode the row and call `receive(…, inbox_id=row.id)`; raise to have it retried. Returning
+        without calling receive means the row needs nothing (the worker marks it done)."""
+        ...
+
+
+class InboxWorker:
+    """Claims due rows of the registered channels and hands each to its decoder (a Component)."""
+
+    name = "inbox worker"
+
+    def __init__(self, store: Store, clock: Clock, *, interval: float = 2.0, concurrency: int = 8, lease: timedelta = LEASE) -> None:
+        self.store = store
+        self.clock = clock
+        self.decoders: dict[str, Decoder] = {}
+        self.concurrency = concurrency
+        self.lease = lease
+        self.loop = Loop("inbox", self.run_once, interval=interval)
+        self._working: set[str] = set()
+
+    def register(self, decoder: Decoder) -> None:
+        self.decoders[decoder.channel] = decoder
+
+    def wake(self) -> None:
+        self.loop.wake()
+
+    async def start(self) -> None:
+        await self.loop.start()
+
+    async def stop(self) -> None:
+        await self.loop.stop()
+
+    async def run_once(self) -> int:
+        """One pass: claim up to `concurrency` rows (one per chat) and process them concurrently."""
+        if not self.decoders:
+            return 0
+        now = self.clock()
+        async with self.store.write() as uow:
+            ids = await uow.inbox.claim(channels=list(self.decoders), now=now, until=now + self.lease, limit=self.concurrency)
+        if not ids:
+            return 0
+        self._working.update(ids)
+        renewer = asyncio.create_task(self._renew())
+        try:
+            await asyncio.gather(*(self.process(i) for i in ids))
+        finally:
+            self._working.difference_update(ids)
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+        return len(ids)
+
+    async def _renew(self) -> None:
+        """Extend the leases of the rows in progress every third of the lease."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            with contextlib.suppress(Exception):
+                async with self.store.write() as uow:
+                    await uow.inbox.renew(sorted(self._working), until=self.clock() + self.lease)
+
+    async def process(self, inbox_id: str) -> None:
+        """Process one row; a failure is counted and retried later, or marked failed after MAX_ATTEMPTS."""
+        attempts = 0
+        try:
+            async with self.store.read() as uow:
+                row = await uow.inbox.get(inbox_id)
+            attempts = row.attempts
+            if row.status != "new":
+                return
+            await _call(self.decoders[row.channel].handle(row))
+            async with self.store.write() as uow:
+                if await uow.inbox.status_of(inbox_id, lock=True) == "new":
+                    await uow.inbox.mark_done(inbox_id, now=self.clock(), case_id=None)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is counted; a poison row ends in the failed queue
+            await self._failed(inbox_id, exc, attempts + 1)
+
+    async def _failed(self, inbox_id: str, exc: BaseException, attempts: int) -> None:
+        reason = type(exc).__name__  # never the message: it may quote content
+        try:
+            async with self.store.write() as uow:
+                now = self.clock()
+                if attempts >= MAX_ATTEMPTS:
+                    await uow.inbox.mark_failed(inbox_id, error=f"failed {attempts} times: {reason}", now=now)
+                    log.error("inbox %s failed %d times (%s); kept as failed for inspection", inbox_id, attempts, reason)
+                    return
+                await uow.inbox.mark_retry(inbox_id, error=reason, next_attempt_at=now + backoff(attempts))
+            log.warning("inbox %s attempt %d failed (%s); will retry", inbox_id, attempts, reason)
+        except Exception as mark_exc:  # noqa: BLE001 - the database is down: the lease runs out and it is retried
+            log.warning("inbox %s could not be marked (%s); will retry after the lease", inbox_id, type(mark_exc).__name__)
+
+
+async def _call(awaitable: Awaitable[None]) -> None:
+    await awaitable

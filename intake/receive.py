@@ -1,0 +1,296 @@
+"""`receive`: one inbound input → its final state, in ONE transaction.
+
+Find the case (reference, thread keys, open draft), keep the message and files, apply the answers
+through the engine, submit when asked, audit, queue every reply (rendered by the channel, purely)
+and every staff alert in the outbox, remember the input's key and mark its inbox row done. A crash
+anywhere rolls all of it back, so the row is simply processed again: nothing is doubled, nothing is
+half-saved. Every channel comes through here; none has a private door into the core.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from intake import engine, lifecycle
+from intake.cases import CaseService
+from intake.channels import Renderer
+from intake.clock import Clock
+from intake.forms import append_text, apply_form
+from intake.i18n import normalise_lang
+from intake.inbound import Inbound, Intent, Result
+from storage.repositories import CaseRecord, UnitOfWork
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+AUTOREPLY_KINDS = ["form", "ack"]  # what a channel sends without a human, for the hourly limits
+
+Fault = Callable[[str], None]
+"""A test hook called between the steps of receive (`found`, `kept`, `applied`, `queued`,
+`done`); raising there must leave no trace."""
+
+
+class Receiver:
+    """The one way in. `wake` is called after each commit that queued something (the delivery worker)."""
+
+    def __init__(
+        self, store: Store, cases: CaseService, *, clock: Clock, autoreply_per_hour: int = 5,
+        first_contact_per_hour: int = 200, wake: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.cases = cases
+        self.q = cases.q
+        self.clock = clock
+        self.autoreply_per_hour = autoreply_per_hour
+        self.first_contact_per_hour = first_contact_per_hour
+        self.wakers: list[Callable[[], None]] = [wake] if wake else []
+        self.fault: Fault | None = None
+
+    def _step(self, name: str) -> None:
+        if self.fault is not None:
+            self.fault(name)
+
+    async def receive(self, channel: str, identity: str, inbound: Inbound, *, render: Renderer, inbox_id: str | None = None) -> Result:
+        """Apply `inbound` from `identity` on `channel` and queue what `render` makes of the result,
+        all in one transaction; then mark the inbox row (if any) done. An input whose key or inbox
+        row was seen before changes nothing and queues nothing (`duplicate`)."""
+        queued = 0
+        async with self.store.write() as uow:
+            now = self.clock()
+            if inbox_id is not None and await uow.inbox.status_of(inbox_id, lock=True) != "new":
+                return Result(inbound, duplicate=True)
+            if inbound.key is not None and await uow.events.seen(channel=channel, key=inbound.key) is not None:
+                result = Result(inbound, duplicate=True)
+            else:
+                submitter = await uow.submitters.get_or_create(channel=channel, identity=identity, lang=normalise_lang(inbound.lang), now=now)
+                await uow.submitters.lock(submitter.id)
+                result = await self._dispatch(uow, channel, submitter.id, submitter.lang, inbound)
+                self._step("applied")
+                if inbound.key is not None:
+                    await uow.events.remember(channel=channel, key=inbound.key, result={"case": result.case_id}, now=now, submitter_id=submitter.id)
+                for out in render(result):
+                    await uow.outbox.enqueue(channel=channel, kind=out.kind, payload=out.payload, now=now, case_id=result.case_id, submitter_id=submitter.id)
+                    queued += 1
+                self._step("queued")
+            if inbox_id is not None:
+                await uow.inbox.mark_done(inbox_id, now=now, case_id=result.case_id)
+            self._step("done")
+        if queued or result.submitted or result.requeued:
+            for wake in self.wakers:
+                wake()
+        return result
+
+    # ---- dispatch ------------------------------------------------------------------------------
+
+    async def _dispatch(self, uow: UnitOfWork, channel: str, submitter_id: str, lang: str, inbound: Inbound) -> Result:
+        handler = {
+            Intent.START: self._start, Intent.RESUME: self._resume, Intent.STEP: self._stepped, Intent.TEXT: self._text,
+            Intent.APPEND: self._append, Intent.FILE: self._file, Intent.FORM: self._form, Intent.MESSAGE: self._message,
+            Intent.LANGUAGE: self._language, Intent.DISCARD: self._discard, Intent.WITHDRAW: self._withdraw,
+            Intent.NOTICE: self._notice, Intent.IGNORE: self._ignore,
+        }[inbound.intent]
+        result = await handler(uow, channel, submitter_id, inbound)
+        if result.turn is not None and result.turn.case_id is not None:
+            result.case_id = result.case_id or result.turn.case_id
+            result.reference = result.reference or result.turn.reference
+            result.status = result.status or result.turn.status
+            result.lang = result.turn.lang
+        elif result.lang == "en":
+            result.lang = lang
+        return result
+
+    def _with_case(self, result: Result, case: CaseRecord | None) -> Result:
+        if case is not None:
+            result.case_id, result.reference, result.status, result.lang = case.id, case.reference, case.status, case.lang
+        return result
+
+    async def _start(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        existing = await uow.cases.open_draft(submitter_id, lock=True)
+        case = existing or await self._new_draft(uow, channel, submitter_id, inbound.lang)
+        self._step("found")
+        return Result(inbound, turn=self.cases.turn_of(case), fresh=existing is None)
+
+    async def _new_draft(self, uow: UnitOfWork, channel: str, submitter_id: str, lang: str | None) -> CaseRecord:
+        submitter = await uow.submitters.get(submitter_id)
+        return await self.cases.create_in(uow, channel, submitter_id, lang or submitter.lang)
+
+    async def _resume(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        case = await uow.cases.open_draft(submitter_id)
+        return Result(inbound, turn=self.cases.turn_of(case) if case else None)
+
+    async def _stepped(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        assert inbound.action is not None
+        case = await uow.cases.open_draft(submitter_id, lock=True)
+        if case is None:
+            if isinstance(inbound.action, engine.Command) and inbound.action.name == "review":
+                return Result(inbound)  # nothing to review: the channel says so
+            case = await self._new_draft(uow, channel, submitter_id, inbound.lang)
+        self._step("found")
+        if inbound.expect is not None and not inbound.expect(engine.next_prompt(self.q, self.cases.draft_of(case))):
+            turn = self.cases.turn_of(case)
+            turn.stale = True
+            return Result(inbound, turn=turn)
+        turn = await self.cases.apply_in(uow, submitter_id, case, inbound.action)
+        return Result(inbound, turn=turn, submitted=turn.submitted, case_id=turn.case_id)
+
+    async def _text(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        """An answer to the open draft, or — with a case named, or no draft open — a message on a case thread."""
+        case = None if inbound.reference else await uow.cases.open_draft(submitter_id, lock=True)
+        if case is None:
+            return await self._message(uow, channel, submitter_id, inbound)
+        self._step("found")
+        turn = await self.cases.apply_in(uow, submitter_id, case, engine.Answer(inbound.text or ""))
+        return Result(inbound, turn=turn, submitted=turn.submitted)
+
+    async def _append(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        case = await uow.cases.open_draft(submitter_id, lock=True)
+        if case is None or inbound.path is None:
+            return await self._message(uow, channel, submitter_id, inbound)
+        outcome = append_text(self.q, self.cases.draft_of(case), inbound.path, inbound.text or "")
+        if outcome.ok:
+            case = await self.cases.save_draft_in(uow, submitter_id, case, outcome.draft)
+        turn = self.cases.turn_of(case)
+        turn.ok, turn.error = outcome.ok, outcome.error
+        return Result(inbound, turn=turn)
+
+    async def _file(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        assert len(inbound.files) == 1
+        case = None if inbound.reference else await uow.cases.open_draft(submitter_id, lock=True)
+        if case is None:
+            return await self._message(uow, channel, submitter_id, inbound)
+        self._step("found")
+        turn, record = await self.cases.file_in(uow, submitter_id, case, inbound.files[0], channel=channel)
+        self._step("kept")
+        return Result(inbound, turn=turn, attachment=record, attachments=1, submitted=turn.submitted)
+
+    async def _message(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        """A message outside the questionnaire onto the thread of the case it names (or the
+        submitter's waiting / newest open case). Unverified when it names someone else's case."""
+        case = await self._thread_case(uow, submitter_id, inbound)
+        if case is None:
+            return Result(inbound, no_case=True)
+        self._step("found")
+        case, verified, requeued, kept = await self.cases.reply_in(
+            uow, submitter_id, case, channel=channel, body=inbound.text or "", external_key=inbound.external_key, files=inbound.files,
+        )
+        self._step("kept")
+        result = Result(inbound, threaded=True, verified=verified, requeued=requeued, attachments=kept)
+        self._with_case(result, case)
+        if not verified:
+            result.case_id = None  # replies to an impostor are never encrypted under (or linked to) the case
+        return result
+
+    async def _thread_case(self, uow: UnitOfWork, submitter_id: str, inbound: Inbound) -> CaseRecord | None:
+        if inbound.reference:
+            return await self.cases.thread_case_in(uow, submitter_id, inbound.reference)
+        for key in reversed(inbound.thread_keys):
+            case_id = await uow.messages.case_for_external(key) or await uow.outbox.case_for_external(key)
+            if case_id is not None:
+                try:
+                    return await uow.cases.get(case_id, lock=True)
+                except LookupError:
+                    continue
+        return await self.cases.thread_case_in(uow, submitter_id, None)
+
+    async def _language(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        assert inbound.text is not None
+        case = await uow.cases.open_draft(submitter_id, lock=True)
+        case = await self.cases.language_in(uow, submitter_id, case, inbound.text)
+        result = Result(inbound, turn=self.cases.turn_of(case) if case else None, done=True)
+        result.lang = normalise_lang(inbound.text)
+        return result
+
+    async def _discard(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        case = await uow.cases.open_draft(submitter_id, lock=True)
+        if case is None:
+            return Result(inbound)
+        await self.cases.discard_in(uow, submitter_id, case, reason="cancelled")
+        return Result(inbound, done=True)
+
+    async def _withdraw(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        case = await self.cases.withdraw_in(uow, submitter_id, inbound.reference or "")
+        result = Result(inbound, done=case is not None, reference=inbound.reference)
+        return self._with_case(result, case)
+
+    async def _notice(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        case = await uow.cases.open_draft(submitter_id)
+        return Result(inbound, turn=self.cases.turn_of(case) if case else None, statuses=await self.cases.statuses_in(uow, submitter_id))
+
+    async def _ignore(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        return Result(inbound)
+
+    # ---- a message with bulk answers (an email form) -------------------------------------------
+
+    async def _form(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        """The guided flow for a message carrying a form: threaded to its case; machine mail changes
+        nothing; a message on someone else's case is kept unverified; on a submitted case it lands on
+        the thread; otherwise the draft (created on first contact) keeps the message and files, takes
+        the answers, and is submitted when asked and complete."""
+        named = await self._named_case(uow, inbound)
+        draft_case = await uow.cases.open_draft(submitter_id, lock=True)
+        case = named or draft_case
+        self._step("found")
+        if inbound.automated is not None:
+            result = Result(inbound)
+            return self._with_case(result, case) if case is not None and case.submitter_id == submitter_id else result
+        if case is not None and (case.submitter_id != submitter_id or case.status != lifecycle.DRAFT):
+            return await self._message(uow, channel, submitter_id, _named(inbound, case.reference))
+        fresh = case is None
+        if case is None:
+            if await self._first_contact_limited(uow, channel, submitter_id):
+                return Result(inbound, limited=True)
+            case = await self._new_draft(uow, channel, submitter_id, inbound.lang)
+        kept = await self.cases.keep_in(
+            uow, submitter_id, case, channel=channel, body=inbound.text or "", kind="first_message" if fresh else "reply",
+            external_key=inbound.external_key, files=inbound.files,
+        )
+        self._step("kept")
+        draft, results, notices = apply_form(self.q, self.cases.draft_of(case), inbound.answers)
+        if draft.stopped:
+            await self.cases.discard_in(uow, submitter_id, case, reason="channel_unsafe")
+            return Result(inbound, notices=notices, done=True)
+        accepted = sum(v is None for v in results.values())
+        if results:
+            case = await self.cases.save_draft_in(uow, submitter_id, case, draft, answered=accepted)
+        result = Result(inbound, fresh=fresh, results=results, notices=notices, attachments=len(kept), draft=draft)
+        if inbound.submit and not engine.missing(self.q, draft):
+            turn = await self.cases.submit_in(uow, submitter_id, case)
+            result.submitted = turn.submitted
+            result.turn = turn
+        else:
+            result.turn = self.cases.turn_of(case)
+        return self._with_case(result, await uow.cases.get(case.id))
+
+    async def _named_case(self, uow: UnitOfWork, inbound: Inbound) -> CaseRecord | None:
+        if inbound.reference:
+            case = await uow.cases.by_reference(inbound.reference.upper(), lock=True)
+            if case is not None:
+                return case
+        for key in reversed(inbound.thread_keys):
+            case_id = await uow.messages.case_for_external(key) or await uow.outbox.case_for_external(key)
+            if case_id is not None:
+                try:
+                    return await uow.cases.get(case_id, lock=True)
+                except LookupError:
+                    continue
+        return None
+
+    async def _first_contact_limited(self, uow: UnitOfWork, channel: str, submitter_id: str) -> bool:
+        """Unsolicited first contact is answered at most `autoreply_per_hour` times per sender and
+        `first_contact_per_hour` times in all (bounds backscatter to forged senders)."""
+        since = self.clock() - timedelta(hours=1)
+        mine = await uow.outbox.count_since(channel=channel, kinds=AUTOREPLY_KINDS, since=since, submitter_id=submitter_id)
+        if mine >= self.autoreply_per_hour:
+            return True
+        everyone = await uow.outbox.count_since(channel=channel, kinds=["form"], since=since)
+        return everyone >= self.first_contact_per_hour
+
+
+def _named(inbound: Inbound, reference: str) -> Inbound:
+    """The same input, naming its case explicitly (for the thread path)."""
+    from dataclasses import replace
+
+    return replace(inbound, reference=reference)
+

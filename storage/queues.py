@@ -1,0 +1,316 @@
+"""The two queues every channel shares: the inbox (what arrived, committed before it was
+acknowledged) and the outbox (what we owe someone). Both are claimed with short leases in short
+transactions, never held open across network I/O, and keep one recipient's rows in order.
+
+Implements `InboxRepository` and `OutboxRepository` of `storage.repositories`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from storage.encrypted import Base, utc, utc_req
+from storage.models import Case, Inbox, Outbox, new_id
+from storage.repositories import InboxRecord, NotFound, OutboxRecord
+
+_counter = itertools.count()
+
+
+def next_seq() -> int:
+    """A position that grows within this process even when the clock is pinned (tests) or repeats."""
+    return time.time_ns() + next(_counter)
+
+
+class SqlInbox(Base):
+    async def add(
+        self, *, dedup_key: str, envelope: dict[str, Any], raw: bytes, now: datetime, channel: str = "email",
+        order_key: str | None = None, seq: int | None = None,
+    ) -> tuple[str, bool]:
+        index = await self._index("inbox", dedup_key)
+        existing = await self.s.scalar(select(Inbox.id).where(Inbox.dedup_index == index))
+        if existing is not None:
+            return existing, False
+        key = await self.keys.create(self.s, purpose="inbox", now=now)
+        row_id = new_id()
+        self.s.add(
+            Inbox(
+                id=row_id,
+                channel=channel,
+                dedup_index=index,
+                order_key=await self._index("order", order_key) if order_key else None,
+                seq=next_seq() if seq is None else seq,
+                data_key_id=key.id,
+                envelope_enc=key.encrypt_json(envelope, table="inbox", column="envelope", row_id=row_id),
+                raw_enc=key.encrypt(raw, table="inbox", column="raw", row_id=row_id),
+                size=len(raw),
+                status="new",
+                attempts=0,
+                received_at=now,
+                next_attempt_at=now,
+            )
+        )
+        try:
+            async with self.s.begin_nested():
+                await self.s.flush()
+        except IntegrityError:
+            existing = await self.s.scalar(select(Inbox.id).where(Inbox.dedup_index == index))
+            assert existing is not None
+            return existing, False
+        return row_id, True
+
+    async def _record(self, row: Inbox) -> InboxRecord:
+        key = await self._key(row.data_key_id)
+        return InboxRecord(
+            id=row.id,
+            status=row.status,
+            attempts=row.attempts,
+            error=row.error,
+            case_id=row.case_id,
+            size=row.size,
+            received_at=utc_req(row.received_at),
+            envelope=key.decrypt_json(row.envelope_enc, table="inbox", column="envelope", row_id=row.id),
+            raw=key.decrypt(row.raw_enc, table="inbox", column="raw", row_id=row.id),
+            channel=row.channel,
+        )
+
+    async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[str]:
+        """Ids of due rows nobody holds, each the oldest unfinished row of its order key, leased to `until`."""
+        earlier = aliased(Inbox)
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.order_key == Inbox.order_key,
+                earlier.status == "new",
+                or_(earlier.seq < Inbox.seq, and_(earlier.seq == Inbox.seq, earlier.id < Inbox.id)),
+            )
+            .exists()
+        )
+        stmt = (
+            select(Inbox.id)
+            .where(
+                Inbox.status == "new",
+                Inbox.channel.in_(channels),
+                or_(Inbox.next_attempt_at.is_(None), Inbox.next_attempt_at <= now),
+                or_(Inbox.leased_until.is_(None), Inbox.leased_until <= now),
+                or_(Inbox.order_key.is_(None), ~blocked),
+            )
+            .order_by(Inbox.received_at, Inbox.seq)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list((await self.s.scalars(stmt)).all())
+        if ids:
+            await self.s.execute(update(Inbox).where(Inbox.id.in_(ids)).values(leased_until=until))
+        return ids
+
+    async def renew(self, ids: list[str], *, until: datetime) -> None:
+        if ids:
+            await self.s.execute(update(Inbox).where(Inbox.id.in_(ids), Inbox.status == "new").values(leased_until=until))
+
+    async def due(self, *, now: datetime, limit: int = 10) -> list[InboxRecord]:
+        stmt = (
+            select(Inbox)
+            .where(Inbox.status == "new", or_(Inbox.next_attempt_at.is_(None), Inbox.next_attempt_at <= now))
+            .order_by(Inbox.received_at, Inbox.seq)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
+
+    async def get(self, inbox_id: str) -> InboxRecord:
+        row = await self.s.get(Inbox, inbox_id)
+        if row is None:
+            raise NotFound(inbox_id)
+        return await self._record(row)
+
+    async def status_of(self, inbox_id: str, *, lock: bool = False) -> str | None:
+        stmt = select(Inbox.status).where(Inbox.id == inbox_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        status: str | None = await self.s.scalar(stmt)
+        return status
+
+    async def mark_done(self, inbox_id: str, *, now: datetime, case_id: str | None) -> None:
+        await self.s.execute(
+            update(Inbox)
+            .where(Inbox.id == inbox_id)
+            .values(status="done", processed_at=now, case_id=case_id, attempts=Inbox.attempts + 1, error=None, leased_until=None)
+        )
+
+    async def mark_retry(self, inbox_id: str, *, error: str, next_attempt_at: datetime) -> int:
+        await self.s.execute(
+            update(Inbox)
+            .where(Inbox.id == inbox_id, Inbox.status == "new")
+            .values(attempts=Inbox.attempts + 1, error=error[:500], next_attempt_at=next_attempt_at, leased_until=None)
+        )
+        return int(await self.s.scalar(select(Inbox.attempts).where(Inbox.id == inbox_id)) or 0)
+
+    async def mark_failed(self, inbox_id: str, *, error: str, now: datetime) -> None:
+        await self.s.execute(
+            update(Inbox)
+            .where(Inbox.id == inbox_id)
+            .values(status="failed", processed_at=now, attempts=Inbox.attempts + 1, error=error[:500], leased_until=None)
+        )
+
+    async def requeue(self, inbox_id: str, *, now: datetime) -> None:
+        await self.s.execute(
+            update(Inbox).where(and_(Inbox.id == inbox_id, Inbox.status == "failed")).values(status="new", next_attempt_at=now, leased_until=None)
+        )
+
+    async def list(self, *, status: str | None = None, limit: int = 200) -> list[InboxRecord]:
+        stmt = select(Inbox)
+        if status:
+            stmt = stmt.where(Inbox.status == status)
+        stmt = stmt.order_by(Inbox.received_at.desc()).limit(limit)
+        return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
+
+    async def counts(self) -> dict[str, int]:
+        """Rows by status (for operators and tests; no content)."""
+        rows = (await self.s.execute(select(Inbox.status, func.count(Inbox.id)).group_by(Inbox.status))).all()
+        return {status: int(n) for status, n in rows}
+
+
+class SqlOutbox(Base):
+    async def enqueue(
+        self, *, channel: str, kind: str, payload: dict[str, Any], now: datetime, case_id: str | None = None, submitter_id: str | None = None
+    ) -> str:
+        if case_id is not None:
+            key_id = await self.s.scalar(select(Case.data_key_id).where(Case.id == case_id))
+            if key_id is None:
+                raise NotFound(case_id)
+            key = await self._key(key_id)
+        else:
+            key = await self.keys.create(self.s, purpose="outbox", now=now)
+            self._dk[key.id] = key
+        row_id = new_id()
+        self.s.add(
+            Outbox(
+                id=row_id,
+                channel=channel,
+                kind=kind,
+                case_id=case_id,
+                submitter_id=submitter_id,
+                data_key_id=key.id,
+                payload_enc=key.encrypt_json(payload, table="outbox", column="payload", row_id=row_id),
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                seq=next_seq(),
+            )
+        )
+        await self.s.flush()
+        return row_id
+
+    async def _record(self, row: Outbox) -> OutboxRecord:
+        try:
+            key = await self._key(row.data_key_id)
+            payload = key.decrypt_json(row.payload_enc, table="outbox", column="payload", row_id=row.id)
+        except LookupError:
+            payload = {}
+        return OutboxRecord(
+            row.id, row.channel, row.kind, row.case_id, row.submitter_id, payload, row.status, row.attempts,
+            utc_req(row.next_attempt_at), row.last_error, utc_req(row.created_at), utc(row.sent_at),
+        )
+
+    async def due(self, *, channel: str, now: datetime, limit: int = 20) -> list[OutboxRecord]:
+        stmt = (
+            select(Outbox)
+            .where(Outbox.channel == channel, Outbox.status == "pending", Outbox.next_attempt_at <= now)
+            .order_by(Outbox.next_attempt_at, Outbox.seq)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
+
+    async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[OutboxRecord]:
+        """Due rows nobody holds, each the oldest pending row for its recipient, leased to `until`."""
+        earlier = aliased(Outbox)
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.channel == Outbox.channel,
+                earlier.submitter_id == Outbox.submitter_id,
+                earlier.status == "pending",
+                earlier.seq < Outbox.seq,
+            )
+            .exists()
+        )
+        stmt = (
+            select(Outbox)
+            .where(
+                Outbox.status == "pending",
+                Outbox.channel.in_(channels),
+                Outbox.next_attempt_at <= now,
+                or_(Outbox.leased_until.is_(None), Outbox.leased_until <= now),
+                or_(Outbox.submitter_id.is_(None), ~blocked),
+            )
+            .order_by(Outbox.seq)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = list((await self.s.scalars(stmt)).all())
+        if rows:
+            await self.s.execute(update(Outbox).where(Outbox.id.in_([r.id for r in rows])).values(leased_until=until))
+        return [await self._record(r) for r in rows]
+
+    async def renew(self, ids: list[str], *, until: datetime) -> None:
+        if ids:
+            await self.s.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.status == "pending").values(leased_until=until))
+
+    async def case_for_external(self, external_key: str) -> str | None:
+        """The case of a message we sent with this external id (e.g. its Message-ID)."""
+        index = await self._index("external", external_key)
+        case_id: str | None = await self.s.scalar(select(Outbox.case_id).where(Outbox.external_index == index).limit(1))
+        return case_id
+
+    async def mark_sent(self, outbox_id: str, *, now: datetime, external_key: str | None = None) -> None:
+        values: dict[str, Any] = {"status": "sent", "sent_at": now, "attempts": Outbox.attempts + 1, "last_error": None, "leased_until": None}
+        if external_key:
+            values["external_index"] = await self._index("external", external_key)
+        await self.s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+
+    async def mark_retry(self, outbox_id: str, *, error: str, next_attempt_at: datetime) -> None:
+        await self.s.execute(
+            update(Outbox)
+            .where(Outbox.id == outbox_id)
+            .values(attempts=Outbox.attempts + 1, last_error=error[:500], next_attempt_at=next_attempt_at, leased_until=None)
+        )
+
+    async def mark_failed(self, outbox_id: str, *, error: str) -> None:
+        await self.s.execute(
+            update(Outbox)
+            .where(Outbox.id == outbox_id)
+            .values(status="failed", attempts=Outbox.attempts + 1, last_error=error[:500], leased_until=None)
+        )
+
+    async def requeue(self, outbox_id: str, *, now: datetime) -> None:
+        await self.s.execute(
+            update(Outbox)
+            .where(Outbox.id == outbox_id, Outbox.status == "failed")
+            .values(status="pending", next_attempt_at=now, leased_until=None)
+        )
+
+    async def list(self, *, status: str | None = None, case_id: str | None = None, limit: int = 200) -> list[OutboxRecord]:
+        stmt = select(Outbox)
+        if status:
+            stmt = stmt.where(Outbox.status == status)
+        if case_id:
+            stmt = stmt.where(Outbox.case_id == case_id)
+        stmt = stmt.order_by(Outbox.created_at.desc(), Outbox.seq.desc()).limit(limit)
+        return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
+
+    async def count_since(self, *, channel: str, kinds: Sequence[str], since: datetime, submitter_id: str | None = None) -> int:
+        """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""
+        stmt = select(func.count(Outbox.id)).where(Outbox.channel == channel, Outbox.kind.in_(kinds), Outbox.created_at >= since)
+        if submitter_id is not None:
+            stmt = stmt.where(Outbox.submitter_id == submitter_id)
+        return int(await self.s.scalar(stmt) or 0)
