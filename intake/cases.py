@@ -17,7 +17,7 @@ from intake.clock import Clock, utcnow
 from intake.engine import Action, Draft, Outcome, Prompt
 from intake.i18n import normalise_lang, translator
 from intake.questionnaire import FieldType, Questionnaire
-from storage.repositories import AttachmentRecord, CaseRecord, UnitOfWork
+from storage.repositories import AttachmentRecord, CaseRecord, OutboxRecord, UnitOfWork
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -326,6 +326,19 @@ class CaseService:
     async def submit(self, channel: str, identity: str) -> Turn:
         """Submit the open draft if nothing required is missing (same as the `submit` command)."""
         return await self.act(channel, identity, engine.Command("submit"))
+
+    async def collect(self, channel: str, identity: str) -> list[OutboxRecord]:
+        """For a channel the submitter pulls from (the terminal): the messages queued for this
+        identity, marked delivered in the same transaction (the caller shows them)."""
+        async with self.store.write() as uow:
+            submitter = await uow.submitters.find(channel=channel, identity=identity)
+            if submitter is None:
+                return []
+            now = self.clock()
+            rows = [r for r in await uow.outbox.due(channel=channel, now=now, limit=100) if r.submitter_id == submitter.id]
+            for row in rows:
+                await uow.outbox.mark_sent(row.id, now=now)
+        return rows
 
     async def open_questions(self, channel: str, identity: str) -> list[dict[str, Any]]:
         """For each of this identity's cases waiting for information: its reference and the

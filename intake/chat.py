@@ -7,13 +7,20 @@ keyed by `--as NAME`, so quitting and running `intake chat --as NAME` again resu
 
 from __future__ import annotations
 
+import base64
+import json
 import mimetypes
+import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from intake import engine
-from intake.cases import CaseService, Turn
+from intake.app import App
+from intake.cases import IncomingFile, Turn
+from intake.channels import InboxRecord, Outgoing
 from intake.i18n import translator
+from intake.inbound import Inbound, Intent, Result
 from intake.questionnaire import FieldType
 
 CHANNEL = "terminal"
@@ -96,11 +103,66 @@ def to_action(text: str, turn: Turn) -> engine.Action | str:
     return engine.Answer(line)
 
 
-async def run_chat(service: CaseService, name: str, read: In, out: Out) -> str | None:
+class Terminal:
+    """The terminal as a channel: every line is written to the inbox and committed, then taken
+    through `receive` like any other input (what it prints comes from the result). A line stored
+    but not processed (the process died) is processed at the next start, once."""
+
+    channel = CHANNEL
+
+    def __init__(self, app: App, name: str) -> None:
+        self.app = app
+        self.name = name
+
+    async def handle(self, row: InboxRecord) -> None:
+        """Decoder for leftover terminal rows: apply them, show nothing (their owner has gone)."""
+        await self._receive(row.id, json.loads(row.raw), str(row.envelope.get("who", "")))
+
+    async def catch_up(self) -> None:
+        self.app.inbox.register(self)
+        while await self.app.inbox.run_once():
+            pass
+
+    async def send(self, spec: dict[str, Any]) -> Result:
+        """Store one input and apply it."""
+        async with self.app.store.write() as uow:
+            inbox_id, _ = await uow.inbox.add(
+                channel=CHANNEL, dedup_key=f"terminal:{uuid.uuid4().hex}", envelope={"who": self.name},
+                raw=json.dumps(spec).encode(), now=self.app.clock(), order_key=f"terminal:{self.name}",
+            )
+        return await self._receive(inbox_id, spec, self.name)
+
+    async def _receive(self, inbox_id: str, spec: dict[str, Any], who: str) -> Result:
+        return await self.app.receiver.receive(CHANNEL, who, await self._inbound(spec, who), render=_nothing, inbox_id=inbox_id)
+
+    async def _inbound(self, spec: dict[str, Any], who: str) -> Inbound:
+        kind = spec["kind"]
+        if kind == "start":
+            return Inbound(Intent.START, lang=spec.get("lang"))
+        if kind == "reply":
+            return Inbound(Intent.MESSAGE, text=spec["text"], reference=spec.get("reference"))
+        if kind == "file":
+            data = base64.b64decode(spec["data"])
+            return Inbound(Intent.FILE, files=[IncomingFile(filename=spec["name"], data=data, content_type=spec.get("type"))])
+        turn = await self.app.cases.current(CHANNEL, who)
+        action = to_action(spec["text"], turn) if turn is not None else engine.Answer(spec["text"])
+        assert not isinstance(action, str)
+        return Inbound(Intent.STEP, action=action)
+
+
+def _nothing(result: Result) -> list[Outgoing]:
+    """The terminal prints the result itself; nothing is queued for it."""
+    return []
+
+
+async def run_chat(app: App, name: str, read: In, out: Out) -> str | None:
     """Drive the questionnaire until submitted or quit; returns the case reference if submitted."""
     t = translator("en")
-    await service.take_followups(CHANNEL, name)  # shown below: delivered
-    for question in await service.open_questions(CHANNEL, name):
+    terminal = Terminal(app, name)
+    await terminal.catch_up()
+    for row in await app.cases.collect(CHANNEL, name):  # shown below, from the thread: delivered
+        del row
+    for question in await app.cases.open_questions(CHANNEL, name):
         out("\n" + t("Our staff have a question about case {ref}:", ref=question["reference"]))
         out(question["text"])
         out(t("Type your answer (finish with an empty line), or just an empty line to answer later:"))
@@ -114,9 +176,11 @@ async def run_chat(service: CaseService, name: str, read: In, out: Out) -> str |
                 break
             lines.append(line)
         if lines:
-            await service.submitter_reply(CHANNEL, name, body="\n".join(lines), reference=question["reference"])
+            await terminal.send({"kind": "reply", "text": "\n".join(lines), "reference": question["reference"]})
             out(t("Thank you. Your answer was added to case {ref}; it is back with our staff.", ref=question["reference"]))
-    turn = await service.resume(CHANNEL, name)
+    result = await terminal.send({"kind": "start"})
+    turn = result.turn
+    assert turn is not None
     out(t("Case draft {ref}. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
     render(turn, out)
     while True:
@@ -133,19 +197,25 @@ async def run_chat(service: CaseService, name: str, read: In, out: Out) -> str |
             out(t("Unknown command. Try /back, /skip, /review, /edit ID, /submit, /file PATH, /quit."))
             continue
         if isinstance(action, str) and action.startswith("file "):
-            path = Path(action[5:]).expanduser()  # noqa: ASYNC240 - the terminal channel blocks by design
+            path = Path(action[5:].strip().strip("\"'")).expanduser()  # noqa: ASYNC240 - the terminal channel blocks by design
             if not path.is_file():
                 out(t("There is no file at that path."))
                 continue
             data = path.read_bytes()
-            turn, record = await service.add_file(
-                CHANNEL, name, filename=path.name, data=data, content_type=mimetypes.guess_type(path.name)[0]
-            )
+            spec = {"kind": "file", "name": path.name, "type": mimetypes.guess_type(path.name)[0], "data": base64.b64encode(data).decode()}
+            result = await terminal.send(spec)
+            record = result.attachment
+            if result.turn is None or record is None:
+                out(t("The file could not be saved. Please try again."))
+                continue
+            turn = result.turn
             out(t("Saved {file} ({size} bytes, sha256 {sha}).", file=path.name, size=record.size, sha=record.sha256))
             render(turn, out)
             continue
-        assert not isinstance(action, str)
-        turn = await service.act(CHANNEL, name, action)
+        result = await terminal.send({"kind": "step", "text": line})
+        if result.turn is None:
+            continue
+        turn = result.turn
         if turn.submitted:
             out("\n" + t("Thank you. Your case has been sent to our staff."))
             out(t("Your case reference is {ref}. Keep it: quote it whenever you contact us about this case.", ref=turn.reference))

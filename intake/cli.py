@@ -73,11 +73,32 @@ async def _components(application: core.App) -> list[Any]:
         extra_routes.append(webhook_route(application))
     components: list[Any] = []
     components.extend(await review.runtime.components(application, extra_routes=extra_routes))
+    # channels register their inbox decoder and their sender with the core, and return their edges
     components.extend(await mail.runtime.components(application))
     components.extend(await bot.runtime.components(application))
-    if not components:
-        log.info("nothing to serve yet besides the database; waiting for Ctrl-C")
-    return components
+    _say_where_alerts_go(application)
+    # the core's workers start before the edges that feed them and stop after them (reverse order)
+    return application.components() + components
+
+
+def _say_where_alerts_go(application: core.App) -> None:
+    """Start-up says where staff alerts go, and warns when they go nowhere."""
+    settings = application.settings
+    where = []
+    if "staff_telegram" in application.cases.alert_channels:
+        where.append("the Telegram staff chat")
+    if "staff_email" in application.cases.alert_channels:
+        where.append("INTAKE_STAFF_ALERT_EMAIL")
+    missing = [c for c in application.cases.alert_channels if c not in application.delivery.channels]
+    if missing:
+        log.warning("staff alerts: no sender for %s; those alerts will wait in the outbox", ", ".join(missing))
+    if where:
+        log.info("staff alerts go to: %s", ", ".join(where))
+    else:
+        log.warning(
+            "staff alerts go NOWHERE: set INTAKE_STAFF_ALERT_EMAIL%s to be told of new cases and replies",
+            "" if settings.telegram_token is None else " or INTAKE_TELEGRAM_STAFF_CHAT_ID",
+        )
 
 
 # ---- chat -------------------------------------------------------------------------------------
@@ -96,7 +117,7 @@ def chat(
 
     async def go(application: core.App) -> str | None:
         # input() blocks the loop; the terminal channel runs nothing else, so that is fine
-        return await run_chat(application.cases, name, input, out)
+        return await run_chat(application, name, input, out)
 
     asyncio.run(with_app(settings, go))
 
@@ -204,13 +225,13 @@ def keys_rotate() -> None:
     console.print(f"re-wrapped {n} data keys under the newest master key")
 
 
-# Channel command groups: each channel package exports Typer apps from its own `cli` module.
+# Command groups of the other packages: each exports Typer apps from its own `cli` module. A
+# missing module or attribute is an error at start, never skipped silently.
 CHANNEL_COMMANDS = [
     ("review.cli", "review_app", "review"),
     ("review.cli", "staff_app", "staff"),
     ("review.cli", "export_command", None),
     ("mail.cli", "mail_app", "mail"),
-    ("bot.cli", "telegram_app", "telegram"),
 ]
 
 
@@ -218,15 +239,7 @@ def _register_channels() -> None:
     import importlib
 
     for module_name, attr, name in CHANNEL_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        target = getattr(module, attr, None)
-        if target is None:
-            continue
+        target = getattr(importlib.import_module(module_name), attr)
         if name is None:
             cli.command(name=getattr(target, "command_name", None))(target)
         else:

@@ -242,10 +242,12 @@ class Receiver:
             if await self._first_contact_limited(uow, channel, submitter_id):
                 return Result(inbound, limited=True)
             case = await self._new_draft(uow, channel, submitter_id, inbound.lang)
-        kept = await self.cases.keep_in(
-            uow, submitter_id, case, channel=channel, body=inbound.text or "", kind="first_message" if fresh else "reply",
-            external_key=inbound.external_key, files=inbound.files,
-        )
+        kept = []
+        if (inbound.text or "").strip() or inbound.files:  # whatever the message said is kept on the draft
+            kept = await self.cases.keep_in(
+                uow, submitter_id, case, channel=channel, body=inbound.text or "", kind="first_message" if fresh else "reply",
+                external_key=inbound.external_key, files=inbound.files,
+            )
         self._step("kept")
         draft, results, notices = apply_form(self.q, self.cases.draft_of(case), inbound.answers)
         if draft.stopped:

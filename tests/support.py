@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from intake import engine
+from intake.app import App
+from intake.cases import IncomingFile
+from intake.channels import Outgoing
 from intake.engine import Prompt
+from intake.inbound import Inbound, Intent, Result
 from intake.questionnaire import FieldType
 
 SAMPLE_TEXT = {
@@ -55,3 +59,28 @@ class FixedClock:
 
     def advance(self, **kwargs: float) -> None:
         self.now += timedelta(**kwargs)
+
+
+def no_reply(result: object) -> list[Outgoing]:
+    """A renderer that queues nothing (tests that look only at the case)."""
+    return []
+
+
+async def give(app: App, channel: str, who: str, inbound: Inbound) -> Result:
+    """One input through the one way in (`receive`), without an inbox row."""
+    return await app.receiver.receive(channel, who, inbound, render=no_reply)
+
+
+async def fill_form(app: App, channel: str, who: str, answers: dict[str, str], *, submit: bool = False) -> Result:
+    """Bulk answers (an email form) to the sender's draft, through `receive`."""
+    return await give(app, channel, who, Inbound(Intent.FORM, answers=answers, submit=submit, text=""))
+
+
+async def reply(app: App, channel: str, who: str, body: str, *, reference: str | None = None, files: list[IncomingFile] | None = None) -> Result:
+    """A submitter's message outside the questionnaire (e.g. an answer to a follow-up), through `receive`."""
+    return await give(app, channel, who, Inbound(Intent.MESSAGE, text=body, reference=reference, files=list(files or [])))
+
+
+async def add_file(app: App, channel: str, who: str, *, filename: str, data: bytes, source_key: str | None = None) -> Result:
+    """A file for the open draft (or the case thread), through `receive`."""
+    return await give(app, channel, who, Inbound(Intent.FILE, files=[IncomingFile(filename=filename, data=data, source_key=source_key)]))

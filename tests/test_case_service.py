@@ -7,7 +7,7 @@ import re
 from intake import engine, lifecycle
 from intake.app import App
 from intake.cases import REF_PATTERN, CaseService
-from tests.support import answer_for
+from tests.support import answer_for, fill_form
 
 
 async def drive_to_review(cases: CaseService, channel: str, who: str) -> None:
@@ -18,6 +18,7 @@ async def drive_to_review(cases: CaseService, channel: str, who: str) -> None:
 
 
 async def test_full_case_submitted(app: App) -> None:
+    app.cases.alert_channels = ["staff_telegram", "staff_email"]  # as with a staff chat and INTAKE_STAFF_ALERT_EMAIL set
     await drive_to_review(app.cases, "terminal", "alice")
     turn = await app.cases.act("terminal", "alice", engine.Command("submit"))
     assert turn.submitted and turn.status == lifecycle.SUBMITTED
@@ -28,7 +29,7 @@ async def test_full_case_submitted(app: App) -> None:
         audit = [e.action for e in await uow.audit.for_case(case.id)]
         alerts = await uow.outbox.list(case_id=case.id)
     assert "case.submitted" in audit
-    assert [a.kind for a in alerts] == ["staff_alert"]
+    assert sorted((a.kind, a.channel) for a in alerts) == [("staff_alert", "staff_email"), ("staff_alert", "staff_telegram")]
     assert alerts[0].payload["reference"] == turn.reference
     assert "org_name" not in str(alerts[0].payload)
     # a new /start after submitting begins a fresh draft
@@ -36,9 +37,18 @@ async def test_full_case_submitted(app: App) -> None:
     assert again.reference != turn.reference and again.status == "draft"
 
 
+async def test_no_alert_destination_queues_nothing(app: App) -> None:
+    assert app.cases.alert_channels == []
+    await drive_to_review(app.cases, "terminal", "bob")
+    turn = await app.cases.act("terminal", "bob", engine.Command("submit"))
+    async with app.store.read() as uow:
+        assert [r.kind for r in await uow.outbox.list()] == []
+    assert turn.submitted
+
+
 async def test_bulk_answers_follow_conditions_and_instances(app: App) -> None:
-    turn, results = await app.cases.set_answers(
-        "email", "ngo@example.org",
+    result = await fill_form(
+        app, "email", "ngo@example.org",
         {
             "perpetrators.1.perp_dob": "1970",  # applies only once perpetrator 2 is a person
             "perpetrators.1.perp_kind": "1",
@@ -50,11 +60,12 @@ async def test_bulk_answers_follow_conditions_and_instances(app: App) -> None:
     )
     answers = (await app.cases.current("email", "ngo@example.org"))
     assert answers is not None
+    results = result.results
     assert results["perpetrators.1.perp_dob"] is None and results["perpetrators.0.perp_name"] is None
     assert results["org_country"] and "Narnia" in results["org_country"]
     assert results["no_such.question"] == "That question does not apply to this case."
     async with app.store.read() as uow:
-        case = await uow.cases.by_reference(turn.reference or "")
+        case = await uow.cases.by_reference(result.reference or "")
     assert case is not None
     perps = case.draft["answers"]["perpetrators"]
     assert perps[1] == {"perp_kind": "person", "perp_name": "Second", "perp_dob": {"date": "1970", "approx": False}}

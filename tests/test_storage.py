@@ -13,12 +13,13 @@ from sqlalchemy import select, text, update
 from intake import app as core
 from intake import engine
 from intake.app import App
+from intake.inbound import Inbound, Intent
 from intake.settings import Settings
 from storage.crypto import CryptoError, MasterKeys, parse_master_keys
 from storage.keys import KeyStore
 from storage.models import Case, Submitter
 from storage.repositories import KeyDestroyed
-from tests.support import FixedClock, answer_for
+from tests.support import FixedClock, add_file, answer_for, give
 
 SECRET_ANSWERS = {
     "org_name": "Zebra Harbour Watch Collective",
@@ -59,7 +60,8 @@ async def all_database_bytes(application: App, settings: Settings) -> bytes:
 async def test_no_plaintext_at_rest(app: App, settings: Settings) -> None:
     await app.cases.resume("telegram", "777000111")
     secret_file = b"%PDF-1.4 Vorpal evidence ledger of the Tamberlane fleet" * 50
-    _, record = await app.cases.add_file("telegram", "777000111", filename="Tamberlane-ledger.pdf", data=secret_file)
+    record = (await add_file(app, "telegram", "777000111", filename="Tamberlane-ledger.pdf", data=secret_file)).attachment
+    assert record is not None
     assert record.sha256 == hashlib.sha256(secret_file).hexdigest()
     await answer_all(app, "telegram", "777000111", SECRET_ANSWERS)
     async with app.store.read() as uow:
@@ -215,12 +217,12 @@ async def test_resume_after_process_exit(settings: Settings, clock: FixedClock) 
 
 async def test_cancel_deletes_draft_and_files(app: App, settings: Settings) -> None:
     await app.cases.resume("telegram", "8")
-    await app.cases.add_file("telegram", "8", filename="x.jpg", data=b"\xff\xd8 photo")
+    await add_file(app, "telegram", "8", filename="x.jpg", data=b"\xff\xd8 photo")
     assert any(p.is_file() for p in settings.blob_dir.rglob("*"))
-    assert await app.cases.discard_draft("telegram", "8")
+    assert (await give(app, "telegram", "8", Inbound(Intent.DISCARD))).done
     assert not any(p.is_file() for p in settings.blob_dir.rglob("*"))
     assert await app.cases.current("telegram", "8") is None
-    assert not await app.cases.discard_draft("telegram", "8")
+    assert not (await give(app, "telegram", "8", Inbound(Intent.DISCARD))).done
 
 
 async def test_unsafe_channel_keeps_nothing(app: App) -> None:
@@ -233,10 +235,11 @@ async def test_unsafe_channel_keeps_nothing(app: App) -> None:
 
 async def test_idempotent_events(app: App) -> None:
     await app.cases.resume("telegram", "21")
-    one = await app.cases.act("telegram", "21", engine.Choose("yes"), event_key="update:1")
-    two = await app.cases.act("telegram", "21", engine.Choose("yes"), event_key="update:1")
+    one = await give(app, "telegram", "21", Inbound(Intent.STEP, action=engine.Choose("yes"), key="update:1"))
+    two = await give(app, "telegram", "21", Inbound(Intent.STEP, action=engine.Choose("yes"), key="update:1"))
     assert not one.duplicate and two.duplicate
-    assert two.prompt.question_id == one.prompt.question_id == "immediate_danger"
+    assert one.turn is not None and one.turn.prompt.question_id == "immediate_danger"
+    assert (await app.cases.current("telegram", "21")).prompt.question_id == "immediate_danger"  # type: ignore[union-attr]
 
 
 async def test_withdraw_and_status(app: App) -> None:

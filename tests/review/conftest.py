@@ -15,7 +15,7 @@ from intake.app import App
 from intake.cases import CaseService
 from review.auth import AuthService
 from review.service import Actor, ReviewService
-from tests.support import answer_for
+from tests.support import answer_for, fill_form
 
 PASSWORD = "correct horse battery"
 _template: dict[str, Any] = {}
@@ -54,7 +54,7 @@ async def make_case(app: App, channel: str = "terminal", *, who: str | None = No
             case.draft = copy.deepcopy(_template["draft"])
             await uow.cases.save(case, now=app.clock())
     if answers:
-        _, results = await app.cases.set_answers(channel, who, answers)
+        results = (await fill_form(app, channel, who, answers)).results
         assert all(v is None for v in results.values()), results
     turn = await app.cases.act(channel, who, engine.Command("submit"))
     assert turn.submitted and turn.reference, turn

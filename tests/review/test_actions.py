@@ -13,6 +13,7 @@ from intake import lifecycle
 from intake.app import App
 from review.service import ActionRefused, Actor, Conflict, ReviewError, ReviewService
 from tests.review.conftest import make_case
+from tests.support import reply
 
 STATES = ["draft", "submitted", "in_review", "needs_info", "accepted", "declined", "escalated", "closed", "withdrawn"]
 
@@ -138,8 +139,8 @@ async def test_request_info_writes_outbox_for_the_case_channel(app: App, review:
     assert [(m.direction, m.kind, m.outbox_id, m.author_staff_id) for m in thread] == [("out", "followup", row.id, alice.staff_id)]
     assert "agency" not in str(audit.detail)
     # the submitter answers in their channel: the case returns to the queue
-    back = await app.cases.submitter_reply(channel, who, body="It is called Acme Recruiting.")
-    assert back is not None and back.status == lifecycle.SUBMITTED
+    back = await reply(app, channel, who, "It is called Acme Recruiting.")
+    assert back.requeued and back.status == lifecycle.SUBMITTED
 
 
 async def test_close_with_message_tells_the_submitter(app: App, review: ReviewService, alice: Actor) -> None:

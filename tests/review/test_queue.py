@@ -6,6 +6,7 @@ from intake.app import App
 from review.search import CaseIndex, normalise, terms
 from review.service import Actor, QueueFilter, ReviewService
 from tests.review.conftest import make_case
+from tests.support import reply
 
 
 def test_terms_and_normalise() -> None:
@@ -91,5 +92,5 @@ async def test_search_covers_the_thread_and_notes(app: App, review: ReviewServic
     assert [i.reference for i in (await review.queue(QueueFilter(search="quarry"))).items] == [ref]
     await review.set_status(alice, ref, "in_review")
     await review.request_info(alice, ref, "Who owns the boats?")
-    await app.cases.submitter_reply("terminal", "thread-searcher", body="The harbourmaster Oleksandr owns them", reference=ref)
+    await reply(app, "terminal", "thread-searcher", "The harbourmaster Oleksandr owns them", reference=ref)
     assert [i.reference for i in (await review.queue(QueueFilter(search="oleksandr"))).items] == [ref]

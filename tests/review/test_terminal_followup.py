@@ -14,7 +14,7 @@ async def test_terminal_followup_shown_answered_and_requeued(app: App, review: R
     await review.request_info(alice, ref, "Which port did the vessel leave from?")
     typed = iter(["It left from Port Example.", "", "/quit"])
     shown: list[str] = []
-    await run_chat(app.cases, "maria", lambda _prompt: next(typed), shown.append)
+    await run_chat(app, "maria", lambda _prompt: next(typed), shown.append)
     text = "\n".join(shown)
     assert "Which port did the vessel leave from?" in text and ref in text
     async with app.store.read() as uow:
@@ -26,5 +26,5 @@ async def test_terminal_followup_shown_answered_and_requeued(app: App, review: R
     assert [r.status for r in sent if r.kind == "followup"] == ["sent"]
     # answered: not asked again
     again: list[str] = []
-    await run_chat(app.cases, "maria", lambda _prompt: "/quit", again.append)
+    await run_chat(app, "maria", lambda _prompt: "/quit", again.append)
     assert "Which port" not in "\n".join(again)

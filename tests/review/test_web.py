@@ -19,6 +19,7 @@ from review.auth import AuthService
 from review.service import Actor, ReviewService
 from review.web import create_app
 from tests.review.conftest import PASSWORD, add_staff, make_case
+from tests.support import reply
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 XSS = {
@@ -261,7 +262,7 @@ async def test_forms_drive_a_case_to_a_decision(client: httpx.AsyncClient, app: 
     assert again.status_code == 409 and "already assigned" in again.text
     r = await client.post(f"/cases/{ref}/request-info", data={"csrf": token, "text": "Which port?", "reopen": ["abuse_locations", "case_summary"]})
     assert r.status_code == 303
-    await app.cases.submitter_reply("telegram", "777", body="Port of Durban")
+    await reply(app, "telegram", "777", "Port of Durban")
     await client.post(f"/cases/{ref}/status", data={"csrf": token, "status": "in_review"})
     await client.post(f"/cases/{ref}/note", data={"csrf": token, "text": "corroborated by partner"})
     bad = await client.post(f"/cases/{ref}/decide", data={"csrf": token, "outcome": "accepted", "reason": ""})

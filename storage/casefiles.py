@@ -1,0 +1,232 @@
+"""Cases: drafts and their lifecycle fields, the per-case data key, deletion."""
+
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.blobs import BlobStore
+from storage.crypto import DataKey
+from storage.encrypted import Base, utc, utc_req
+from storage.keys import KeyStore
+from storage.models import (
+    Attachment,
+    AuditEvent,
+    Case,
+    ChatMessage,
+    Inbox,
+    Message,
+    Outbox,
+    new_id,
+)
+from storage.repositories import (
+    CaseRecord,
+    ConcurrentUpdate,
+    NotFound,
+)
+
+
+class SqlCases(Base):
+    def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore, cache: dict[str, DataKey] | None = None) -> None:
+        super().__init__(session, keys, cache)
+        self.blobs = blobs
+        self._orphans: list[str] = []  # blob refs to remove once the transaction commits
+
+    def take_orphans(self) -> list[str]:
+        out, self._orphans = self._orphans, []
+        return out
+
+    async def _record(self, row: Case) -> CaseRecord:
+        key = await self._key(row.data_key_id)
+        draft = key.decrypt_json(row.draft_enc, table="cases", column="draft", row_id=row.id)
+        reason = (
+            key.decrypt_text(row.decision_reason_enc, table="cases", column="decision_reason", row_id=row.id)
+            if row.decision_reason_enc
+            else None
+        )
+        return CaseRecord(
+            id=row.id,
+            reference=row.reference,
+            status=row.status,
+            channel=row.channel,
+            submitter_id=row.submitter_id,
+            questionnaire_id=row.questionnaire_id,
+            questionnaire_version=row.questionnaire_version,
+            lang=row.lang,
+            draft=draft,
+            version=row.version,
+            created_at=utc_req(row.created_at),
+            updated_at=utc_req(row.updated_at),
+            submitted_at=utc(row.submitted_at),
+            assigned_to=row.assigned_to,
+            claimed_at=utc(row.claimed_at),
+            decision=row.decision,
+            decision_reason=reason,
+            decided_at=utc(row.decided_at),
+            withdrawn_at=utc(row.withdrawn_at),
+            reopened=list(row.reopened or []),
+        )
+
+    async def create(
+        self,
+        *,
+        submitter_id: str,
+        channel: str,
+        reference: str,
+        questionnaire_id: str,
+        questionnaire_version: int,
+        lang: str,
+        draft: dict[str, Any],
+        status: str,
+        now: datetime,
+    ) -> CaseRecord:
+        row_id = new_id()
+        key = await self.keys.create(self.s, purpose="case", now=now)
+        self._dk[key.id] = key
+        row = Case(
+            id=row_id,
+            reference=reference,
+            status=status,
+            channel=channel,
+            submitter_id=submitter_id,
+            data_key_id=key.id,
+            questionnaire_id=questionnaire_id,
+            questionnaire_version=questionnaire_version,
+            lang=lang,
+            draft_enc=key.encrypt_json(draft, table="cases", column="draft", row_id=row_id),
+            version=0,
+            created_at=now,
+            updated_at=now,
+            reopened=[],
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return await self._record(row)
+
+    async def _row(self, case_id: str, *, lock: bool) -> Case:
+        stmt = select(Case).where(Case.id == case_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = await self.s.scalar(stmt)
+        if row is None:
+            raise NotFound(case_id)
+        return row
+
+    async def get(self, case_id: str, *, lock: bool = False) -> CaseRecord:
+        return await self._record(await self._row(case_id, lock=lock))
+
+    async def by_reference(self, reference: str, *, lock: bool = False) -> CaseRecord | None:
+        stmt = select(Case).where(Case.reference == reference.strip().upper())
+        if lock:
+            stmt = stmt.with_for_update()
+        row = await self.s.scalar(stmt)
+        return await self._record(row) if row else None
+
+    async def open_draft(self, submitter_id: str, *, lock: bool = False) -> CaseRecord | None:
+        stmt = (
+            select(Case)
+            .where(Case.submitter_id == submitter_id, Case.status == "draft")
+            .order_by(Case.created_at.desc())
+            .limit(1)
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        row = await self.s.scalar(stmt)
+        return await self._record(row) if row else None
+
+    async def for_submitter(self, submitter_id: str) -> list[CaseRecord]:
+        rows = (await self.s.scalars(select(Case).where(Case.submitter_id == submitter_id).order_by(Case.created_at))).all()
+        return [await self._record(r) for r in rows]
+
+    async def save(self, case: CaseRecord, *, now: datetime) -> CaseRecord:
+        row = await self.s.get(Case, case.id)
+        if row is None:
+            raise NotFound(case.id)
+        key = await self._key(row.data_key_id)
+        values: dict[str, Any] = {
+            "status": case.status,
+            "lang": case.lang,
+            "draft_enc": key.encrypt_json(case.draft, table="cases", column="draft", row_id=case.id),
+            "updated_at": now,
+            "submitted_at": case.submitted_at,
+            "assigned_to": case.assigned_to,
+            "claimed_at": case.claimed_at,
+            "decision": case.decision,
+            "decision_reason_enc": (
+                key.encrypt_text(case.decision_reason, table="cases", column="decision_reason", row_id=case.id)
+                if case.decision_reason is not None
+                else None
+            ),
+            "decided_at": case.decided_at,
+            "withdrawn_at": case.withdrawn_at,
+            "reopened": list(case.reopened),
+            "version": case.version + 1,
+        }
+        result = await self.s.execute(
+            update(Case)
+            .where(Case.id == case.id, Case.version == case.version)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConcurrentUpdate(case.id)
+        await self.s.refresh(row)
+        return await self._record(row)
+
+    async def list(
+        self, *, statuses: list[str] | None = None, limit: int = 100, offset: int = 0, newest_first: bool = True
+    ) -> list[CaseRecord]:
+        stmt = select(Case)
+        if statuses:
+            stmt = stmt.where(Case.status.in_(statuses))
+        order = func.coalesce(Case.submitted_at, Case.created_at)
+        stmt = stmt.order_by(order.desc() if newest_first else order.asc(), Case.id).limit(limit).offset(offset)
+        rows = (await self.s.scalars(stmt)).all()
+        out = []
+        for row in rows:
+            try:
+                out.append(await self._record(row))
+            except LookupError:
+                continue  # content destroyed (withdrawn and shredded)
+        return out
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = (await self.s.execute(select(Case.status, func.count()).group_by(Case.status))).all()
+        return {status: int(n) for status, n in rows}
+
+    async def reference_exists(self, reference: str) -> bool:
+        return (await self.s.scalar(select(func.count()).select_from(Case).where(Case.reference == reference)) or 0) > 0
+
+    async def claim(self, case_id: str, staff_id: str, *, now: datetime) -> bool:
+        result = await self.s.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.assigned_to.is_(None))
+            .values(assigned_to=staff_id, claimed_at=now, version=Case.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def destroy_content(self, case_id: str, *, now: datetime) -> None:
+        row = await self._row(case_id, lock=True)
+        await self.keys.destroy(self.s, row.data_key_id, now=now)
+        self._dk.pop(row.data_key_id, None)
+
+    async def delete_draft(self, case_id: str, *, now: datetime) -> None:
+        row = await self._row(case_id, lock=True)
+        blob_refs = (await self.s.scalars(select(Attachment.blob_ref).where(Attachment.case_id == case_id))).all()
+        await self.s.execute(delete(Attachment).where(Attachment.case_id == case_id))
+        await self.s.execute(delete(Message).where(Message.case_id == case_id))
+        await self.s.execute(update(Outbox).where(Outbox.case_id == case_id).values(case_id=None))
+        await self.s.execute(update(AuditEvent).where(AuditEvent.case_id == case_id).values(case_id=None))
+        await self.s.execute(update(ChatMessage).where(ChatMessage.case_id == case_id).values(case_id=None))
+        await self.s.execute(update(Inbox).where(Inbox.case_id == case_id).values(case_id=None))
+        key_id = row.data_key_id
+        await self.s.delete(row)
+        await self.s.flush()
+        await self.keys.destroy(self.s, key_id, now=now)
+        self._dk.pop(key_id, None)
+        self._orphans.extend(blob_refs)

@@ -1,0 +1,107 @@
+"""What happened: the audit trail, processed channel events (idempotency), and the ids of chat
+messages kept for wiping a conversation later."""
+
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.encrypted import Base, utc_req
+from storage.models import (
+    AuditEvent,
+    ChatMessage,
+    ProcessedEvent,
+    Submitter,
+    new_id,
+)
+from storage.repositories import (
+    AuditRecord,
+    NotFound,
+)
+
+
+class SqlAudit(Base):
+    async def record(
+        self,
+        *,
+        action: str,
+        now: datetime,
+        actor_kind: str,
+        actor_id: str | None = None,
+        case_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+        remote: str | None = None,
+    ) -> None:
+        self.s.add(
+            AuditEvent(id=new_id(), at=now, case_id=case_id, actor_kind=actor_kind, actor_id=actor_id, action=action, detail=detail or {}, remote=remote)
+        )
+        await self.s.flush()
+
+    async def for_case(self, case_id: str) -> list[AuditRecord]:
+        rows = (await self.s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.at, AuditEvent.id))).all()
+        return [AuditRecord(r.id, utc_req(r.at), r.case_id, r.actor_kind, r.actor_id, r.action, dict(r.detail or {}), r.remote) for r in rows]
+
+
+class SqlEvents(Base):
+    async def seen(self, *, channel: str, key: str) -> dict[str, Any] | None:
+        index = await self._index(f"event:{channel}", key)
+        row = await self.s.scalar(select(ProcessedEvent).where(ProcessedEvent.channel == channel, ProcessedEvent.event_index == index))
+        if row is None:
+            return None
+        if row.result_enc is None or row.data_key_id is None:
+            return {}
+        dk = await self._key(row.data_key_id)
+        result: dict[str, Any] = dk.decrypt_json(row.result_enc, table="processed_events", column="result", row_id=row.id)
+        return result
+
+    async def remember(self, *, channel: str, key: str, result: dict[str, Any], now: datetime, submitter_id: str | None = None) -> bool:
+        index = await self._index(f"event:{channel}", key)
+        if await self.s.scalar(select(ProcessedEvent.id).where(ProcessedEvent.channel == channel, ProcessedEvent.event_index == index)):
+            return False
+        data_key_id = None
+        if submitter_id:
+            data_key_id = await self.s.scalar(select(Submitter.data_key_id).where(Submitter.id == submitter_id))
+        row_id = new_id()
+        result_enc = None
+        if data_key_id:
+            dk = await self._key(data_key_id)
+            result_enc = dk.encrypt_json(result, table="processed_events", column="result", row_id=row_id)
+        self.s.add(
+            ProcessedEvent(
+                id=row_id, channel=channel, event_index=index, submitter_id=submitter_id, result_enc=result_enc,
+                data_key_id=data_key_id, created_at=now,
+            )
+        )
+        await self.s.flush()
+        return True
+
+
+class SqlChatLog(Base):
+    async def add(self, *, submitter_id: str, case_id: str | None, direction: str, ref: dict[str, Any], now: datetime) -> None:
+        key_id = await self.s.scalar(select(Submitter.data_key_id).where(Submitter.id == submitter_id))
+        if key_id is None:
+            raise NotFound(submitter_id)
+        key = await self._key(key_id)
+        row_id = new_id()
+        self.s.add(
+            ChatMessage(
+                id=row_id, submitter_id=submitter_id, case_id=case_id, direction=direction,
+                ref_enc=key.encrypt_json(ref, table="chat_messages", column="ref", row_id=row_id), created_at=now,
+            )
+        )
+        await self.s.flush()
+
+    async def for_submitter(self, submitter_id: str) -> list[dict[str, Any]]:
+        key_id = await self.s.scalar(select(Submitter.data_key_id).where(Submitter.id == submitter_id))
+        if key_id is None:
+            raise NotFound(submitter_id)
+        key = await self._key(key_id)
+        rows = (await self.s.scalars(select(ChatMessage).where(ChatMessage.submitter_id == submitter_id).order_by(ChatMessage.created_at))).all()
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            ref: dict[str, Any] = key.decrypt_json(r.ref_enc, table="chat_messages", column="ref", row_id=r.id)
+            out.append({"case_id": r.case_id, "direction": r.direction, **ref})
+        return out
