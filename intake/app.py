@@ -20,6 +20,8 @@ from intake.questionnaire import Questionnaire, load_default
 from intake.receive import Receiver
 from intake.runtime import Component
 from intake.settings import Settings
+from intake.worker import Loop
+from storage.auditchain import seal
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ class App:
     receiver: Receiver = field(init=False)
     inbox: InboxWorker = field(init=False)
     delivery: DeliveryWorker = field(init=False)
+    sealer: Loop = field(init=False)
 
     def __post_init__(self) -> None:
         self.inbox = InboxWorker(self.store, self.clock)
@@ -48,10 +51,16 @@ class App:
             self.store, self.cases, clock=self.clock, autoreply_per_hour=self.settings.autoreply_per_hour,
             first_contact_per_hour=self.settings.first_contact_per_hour, wake=self.delivery.wake,
         )
+        self.sealer = Loop("audit sealer", self.seal_audit, interval=5.0)
+
+    async def seal_audit(self) -> int:
+        """Chain the audit events written since the last pass (see storage.auditchain)."""
+        async with self.store.db.transaction() as session:
+            return await seal(session)
 
     def components(self) -> list[Component]:
-        """The core's own long-running parts for `intake run`: the inbox and delivery workers."""
-        return [self.delivery, self.inbox]
+        """The core's own long-running parts for `intake run`: the audit sealer, the delivery and inbox workers."""
+        return [self.sealer, self.delivery, self.inbox]
 
 
 def build(settings: Settings, *, clock: Clock = utcnow, questionnaire: Questionnaire | None = None) -> App:

@@ -11,10 +11,12 @@ import typer
 from rich.console import Console
 
 from intake import app as core
+from intake.ops import private_files
 from intake.settings import Settings, SettingsError
+from storage.keys import KeysMissing
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one message, one line (operators grep logs)
 T = TypeVar("T")
 
 
@@ -30,6 +32,7 @@ def settings_or_exit() -> Settings:
     except ValueError as exc:  # pydantic validation of a malformed value
         err.print(f"[bold red]Invalid settings:[/] {exc}")
         raise typer.Exit(2) from None
+    private_files(settings)  # umask 077 for everything this command creates; data dir 0700, database 0600
     return settings
 
 
@@ -40,16 +43,22 @@ def setup_logging() -> None:
 
 
 async def with_app(settings: Settings, fn: Callable[[core.App], Awaitable[T]]) -> T:
+    """Build the core, check its keys (a missing master key: one line, exit 3), run `fn`."""
     application = core.build(settings)
     try:
-        await application.store.prepare(now=application.clock())
+        try:
+            await application.store.prepare(now=application.clock())
+        except KeysMissing as exc:
+            err.print(f"[bold red]Refusing to serve:[/] {exc}")
+            raise typer.Exit(3) from None
         return await fn(application)
     finally:
         await application.store.close()
 
 
 def migrate_db(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    """Private files first (umask 077, data dir 0700, database 0600), then the migrations."""
+    private_files(settings)
     core.migrate(settings.sqlalchemy_url)
 
 

@@ -16,6 +16,10 @@ from storage.repositories import KeyDestroyed
 BLIND_INDEX_KEY_ID = "blind-index-v1"
 
 
+class KeysMissing(RuntimeError):
+    """The database holds data keys wrapped by master keys that are not configured."""
+
+
 class KeyStore:
     """Creates, unwraps, destroys and re-wraps data keys."""
 
@@ -72,3 +76,15 @@ class KeyStore:
             key = await self.get(session, BLIND_INDEX_KEY_ID)
             self._index = BlindIndex(key.key)
         return self._index
+
+    async def check(self, session: AsyncSession) -> None:
+        """Refuse a database whose live data keys were wrapped by master keys we do not have
+        (a restored backup after a key rotation, a wrong INTAKE_SECRET_KEYS)."""
+        used = set((await session.scalars(select(DataKeyRow.master_key_id).where(DataKeyRow.wrapped.is_not(None)).distinct())).all())
+        missing = sorted(k for k in used if k is not None and k not in self.master.ids)
+        if missing:
+            raise KeysMissing(
+                f"the database needs master key(s) {', '.join(missing)} that INTAKE_SECRET_KEYS does not hold "
+                f"(configured: {', '.join(self.master.ids)}); add the old key(s) after the newest one"
+            )
+

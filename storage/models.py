@@ -229,6 +229,10 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(48))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     remote: Mapped[str | None] = mapped_column(String(64))
+    # the hash chain: a sealer gives each event its place (`chain_seq`) and `hash` = sha256 of the
+    # previous event's hash and this event's fields, so a changed, removed or inserted event shows
+    chain_seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ProcessedEvent(Base):

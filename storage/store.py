@@ -26,7 +26,10 @@ class Store:
         return cls(Database.from_url(url), KeyStore(MasterKeys(master_keys)), LocalBlobStore(blob_dir))
 
     async def prepare(self, *, now: datetime) -> None:
-        """Create what every process needs once (the blind-index key). Run after migrations."""
+        """Check that every key the database uses is configured (raises `KeysMissing`), and create
+        what every process needs once (the blind-index key). Run after migrations."""
+        async with self.db.read() as session:
+            await self.keys.check(session)
         await self.keys.ensure_blind_index(self.db, now=now)
 
     @asynccontextmanager

@@ -1,0 +1,80 @@
+"""`intake backup`, `intake restore`, `intake audit verify`: the operator's commands."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from intake import app as core
+from intake import ops
+from intake.cliutil import console, err, migrate_db, settings_or_exit, with_app
+from intake.clock import utcnow
+from storage.auditchain import Verdict, seal, verify
+
+audit_app = typer.Typer(help="The audit log (a hash chain).", no_args_is_help=True)
+
+
+def backup_command(path: Annotated[Path, typer.Argument(help="A new, empty folder for the backup")]) -> None:
+    """Back up the database and the encrypted files (no keys: keep those apart)."""
+    settings = settings_or_exit()
+    migrate_db(settings)
+
+    async def key_ids(application: core.App) -> list[str]:
+        return list(application.store.keys.master.ids)
+
+    ids = asyncio.run(with_app(settings, key_ids))
+    try:
+        manifest = ops.backup(settings, path, now=utcnow(), revision=core.current_revision(settings.sqlalchemy_url), master_key_ids=ids)
+    except ops.BackupError as exc:
+        err.print(f"[bold red]Backup failed:[/] {exc}")
+        raise typer.Exit(1) from None
+    console.print(f"backup of the {manifest.database} database and files written to {path} (needs master key(s) {', '.join(ids)})")
+
+
+backup_command.command_name = "backup"  # type: ignore[attr-defined]
+
+
+def restore_command(
+    path: Annotated[Path, typer.Argument(help="A folder written by `intake backup`")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the database and files that are there")] = False,
+) -> None:
+    """Restore a backup into the configured database and data directory, then check the keys."""
+    settings = settings_or_exit()
+    try:
+        manifest = ops.restore(settings, path, force=force)
+    except ops.BackupError as exc:
+        err.print(f"[bold red]Restore refused:[/] {exc}")
+        raise typer.Exit(1) from None
+    migrate_db(settings)
+
+    async def check(application: core.App) -> None:
+        return None
+
+    asyncio.run(with_app(settings, check))  # exits with one line when a master key is missing
+    console.print(f"restored the {manifest.database} backup of {manifest.created_at} from {path}")
+
+
+restore_command.command_name = "restore"  # type: ignore[attr-defined]
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Seal new events into the chain, then check every link; exit 1 if the chain is broken."""
+    settings = settings_or_exit()
+    migrate_db(settings)
+
+    async def go(application: core.App) -> Verdict:
+        async with application.store.db.transaction() as session:
+            await seal(session)
+        async with application.store.db.read() as session:
+            return await verify(session)
+
+    verdict = asyncio.run(with_app(settings, go))
+    if verdict.broken_at is not None:
+        err.print(f"[bold red]The audit chain is broken at event {verdict.broken_at}[/] ({verdict.sealed} sealed events)")
+        raise typer.Exit(1)
+    console.print(f"audit chain intact: {verdict.sealed} events, head {verdict.head}")
+
