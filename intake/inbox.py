@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Protocol
 
 from intake.clock import Clock
 from intake.worker import Loop
+from storage.db import is_transient
 from storage.repositories import InboxRecord
 from storage.store import Store
 
@@ -58,6 +60,7 @@ class InboxWorker:
         self.lease = lease
         self.loop = Loop("inbox", self.run_once, interval=interval)
         self._working: set[str] = set()
+        self.transient = 0  # deadlocks and serialization failures retried (for operators and tests)
 
     def register(self, decoder: Decoder) -> None:
         self.decoders[decoder.channel] = decoder
@@ -122,6 +125,13 @@ class InboxWorker:
         try:
             async with self.store.write() as uow:
                 now = self.clock()
+                if is_transient(exc):
+                    # a deadlock or serialization failure: run it again soon, with jitter, uncounted
+                    self.transient += 1
+                    await uow.inbox.release(inbox_id, next_attempt_at=now + timedelta(milliseconds=random.randint(20, 250)))
+                    log.info("inbox %s hit a transient database conflict (%s); retrying", inbox_id, reason)
+                    asyncio.get_running_loop().call_later(0.3, self.wake)
+                    return
                 if attempts >= MAX_ATTEMPTS:
                     await uow.inbox.mark_failed(inbox_id, error=f"failed {attempts} times: {reason}", now=now)
                     log.error("inbox %s failed %d times (%s); kept as failed for inspection", inbox_id, attempts, reason)

@@ -52,6 +52,20 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
 
 
+TRANSIENT_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock detected, serialization failure, lock not available
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure that says nothing about the work itself: a PostgreSQL deadlock or serialization
+    failure, or SQLite's busy timeout. The whole transaction can simply run again."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in TRANSIENT_SQLSTATES or "database is locked" in str(exc.orig)
+
+
 class Database:
     """An engine and its session factories. `transaction()` writes; `read()` only reads."""
 

@@ -153,6 +153,12 @@ class SqlInbox(Base):
         )
         return int(await self.s.scalar(select(Inbox.attempts).where(Inbox.id == inbox_id)) or 0)
 
+    async def release(self, inbox_id: str, *, next_attempt_at: datetime) -> None:
+        """Give the row back without counting an attempt (the failure was not the row's)."""
+        await self.s.execute(
+            update(Inbox).where(Inbox.id == inbox_id, Inbox.status == "new").values(next_attempt_at=next_attempt_at, leased_until=None)
+        )
+
     async def mark_failed(self, inbox_id: str, *, error: str, now: datetime) -> None:
         await self.s.execute(
             update(Inbox)

@@ -296,6 +296,10 @@ class InboxRepository(Protocol):
         """Count a failed attempt and release the row until `next_attempt_at`; returns the attempts so far."""
         ...
 
+    async def release(self, inbox_id: str, *, next_attempt_at: datetime) -> None:
+        """Give the row back without counting an attempt (the failure was not the row's)."""
+        ...
+
     async def mark_failed(self, inbox_id: str, *, error: str, now: datetime) -> None:
         ...
 

@@ -15,9 +15,9 @@ from intake import engine
 from intake.app import App
 from intake.inbound import Inbound, Intent
 from intake.settings import Settings
-from storage.crypto import CryptoError, MasterKeys, parse_master_keys
+from storage.crypto import CryptoError, MasterKeys, new_data_key, parse_master_keys
 from storage.keys import KeyStore
-from storage.models import Case, Submitter
+from storage.models import Case, Message, Submitter
 from storage.repositories import KeyDestroyed
 from tests.support import FixedClock, add_file, answer_for, give
 
@@ -87,6 +87,56 @@ async def test_ciphertext_bound_to_its_row(app: App) -> None:
     with pytest.raises(CryptoError):
         async with app.store.read() as uow:
             await uow.cases.get(a.id)
+
+
+def test_decrypt_needs_the_same_table_column_and_row() -> None:
+    key = new_data_key("k1")
+    blob = key.encrypt(b"secret", table="messages", column="body", row_id="row-a")
+    assert key.decrypt(blob, table="messages", column="body", row_id="row-a") == b"secret"
+    for table, column, row in (("messages", "body", "row-b"), ("messages", "subject", "row-a"), ("cases", "body", "row-a")):
+        with pytest.raises(CryptoError):
+            key.decrypt(blob, table=table, column=column, row_id=row)
+
+
+async def test_ciphertexts_swapped_under_one_key_fail(app: App) -> None:
+    """Two rows and two columns encrypted under the SAME case key: only the row and column binding
+    (the associated data) can tell a moved ciphertext."""
+    await app.cases.resume("terminal", "swap")
+    await reply_on_draft(app, "terminal", "swap")
+    async with app.store.db.transaction() as session:
+        m1, m2 = (await session.scalars(select(Message).order_by(Message.created_at, Message.id))).all()[:2]
+        assert m1.case_id == m2.case_id  # one case, one key
+        await session.execute(update(Message).where(Message.id == m1.id).values(body_enc=m2.body_enc))
+    with pytest.raises(CryptoError):
+        async with app.store.read() as uow:
+            await uow.messages.for_case(m1.case_id)
+    async with app.store.db.transaction() as session:
+        case = (await session.scalars(select(Case).where(Case.id == m1.case_id))).one()
+        await session.execute(update(Case).where(Case.id == case.id).values(decision_reason_enc=case.draft_enc))
+    with pytest.raises(CryptoError):
+        async with app.store.read() as uow:
+            await uow.cases.get(case.id)
+
+
+async def reply_on_draft(app: App, channel: str, who: str) -> None:
+    """Two thread messages on the open draft (what an email with a narrative does), in one transaction."""
+    async with app.store.write() as uow:
+        submitter_id, case = await app.cases.open_in(uow, channel, who, None, create=True)
+        assert case is not None
+        for body in ("first message", "second message"):
+            await app.cases.keep_in(uow, submitter_id, case, channel=channel, body=body, kind="reply")
+
+
+async def test_claiming_an_assigned_case_returns_false(app: App) -> None:
+    ref = await answer_all(app, "terminal", "claimed")
+    async with app.store.write() as uow:
+        staff_a = await uow.staff.add(email="a@example.org", password_hash="x", role="reviewer", now=app.clock())
+        staff_b = await uow.staff.add(email="b@example.org", password_hash="x", role="reviewer", now=app.clock())
+        case = await uow.cases.by_reference(ref)
+        assert case is not None
+        assert await uow.cases.claim(case.id, staff_a.id, now=app.clock()) is True
+        assert await uow.cases.claim(case.id, staff_b.id, now=app.clock()) is False
+        assert (await uow.cases.get(case.id)).assigned_to == staff_a.id
 
 
 async def test_destroyed_key_makes_case_unreadable(app: App) -> None:
