@@ -18,6 +18,7 @@ from intake.delivery import DeliveryWorker
 from intake.inbox import InboxWorker
 from intake.questionnaire import Questionnaire, load_default
 from intake.receive import Receiver
+from intake.retention import Retention, Rules
 from intake.runtime import Component
 from intake.settings import Settings
 from intake.worker import Loop
@@ -43,6 +44,8 @@ class App:
     inbox: InboxWorker = field(init=False)
     delivery: DeliveryWorker = field(init=False)
     sealer: Loop = field(init=False)
+    retention: Retention = field(init=False)
+    janitor: Loop = field(init=False)
 
     def __post_init__(self) -> None:
         self.inbox = InboxWorker(self.store, self.clock)
@@ -52,6 +55,8 @@ class App:
             first_contact_per_hour=self.settings.first_contact_per_hour, wake=self.delivery.wake,
         )
         self.sealer = Loop("audit sealer", self.seal_audit, interval=5.0)
+        self.retention = Retention(self.store, self.cases, Rules.from_settings(self.settings))
+        self.janitor = Loop("retention", self.retention.daily, interval=3600.0)  # purges once a day
 
     async def seal_audit(self) -> int:
         """Chain the audit events written since the last pass (see storage.auditchain)."""
@@ -60,7 +65,7 @@ class App:
 
     def components(self) -> list[Component]:
         """The core's own long-running parts for `intake run`: the audit sealer, the delivery and inbox workers."""
-        return [self.sealer, self.delivery, self.inbox]
+        return [self.sealer, self.janitor, self.delivery, self.inbox]
 
 
 def build(settings: Settings, *, clock: Clock = utcnow, questionnaire: Questionnaire | None = None) -> App:

@@ -279,18 +279,25 @@ class CaseService:
         return await uow.cases.save(case, now=self.clock())
 
     async def withdraw_in(self, uow: UnitOfWork, submitter_id: str, reference: str) -> CaseRecord | None:
-        """Withdraw one of the submitter's cases; None if it is not theirs or already withdrawn."""
+        """The submitter withdraws one of their cases; None if it is not theirs or already withdrawn."""
         case = await uow.cases.by_reference(normalise_reference(reference), lock=True)
         if case is None or case.submitter_id != submitter_id or case.status in (lifecycle.WITHDRAWN, lifecycle.DRAFT):
             return None
+        return await self.shred_in(uow, case, actor_kind="submitter", actor_id=submitter_id)
+
+    async def shred_in(self, uow: UnitOfWork, case: CaseRecord, *, actor_kind: str, actor_id: str | None, reason: str = "withdrawn") -> CaseRecord:
+        """Withdraw the case and destroy its content: its data key, files, thread and undelivered
+        messages go; a tombstone (reference, dates, channel, status `withdrawn`) and the audit stay."""
         now = self.clock()
         old = case.status
-        lifecycle.check(case.status, lifecycle.WITHDRAWN)
-        case.status = lifecycle.WITHDRAWN
-        case.withdrawn_at = now
-        case = await uow.cases.save(case, now=now)
-        await uow.audit.record(action="case.withdrawn", now=now, actor_kind="submitter", actor_id=submitter_id, case_id=case.id, detail={"from": old})
-        return case
+        if old != lifecycle.WITHDRAWN:
+            lifecycle.check(case.status, lifecycle.WITHDRAWN)
+            case.status = lifecycle.WITHDRAWN
+            case.withdrawn_at = now
+            case = await uow.cases.save(case, now=now)
+        await uow.cases.shred(case.id, now=now)
+        await uow.audit.record(action="case.withdrawn", now=now, actor_kind=actor_kind, actor_id=actor_id, case_id=case.id, detail={"from": old, "content": "destroyed", "reason": reason})
+        return await uow.cases.get(case.id)
 
     async def statuses_in(self, uow: UnitOfWork, submitter_id: str) -> list[CaseStatus]:
         return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 
 from intake import app as core
 from intake import ops
+from intake.cases import normalise_reference
 from intake.cliutil import console, err, migrate_db, settings_or_exit, with_app
 from intake.clock import utcnow
 from storage.auditchain import Verdict, seal, verify
@@ -34,8 +36,6 @@ def backup_command(path: Annotated[Path, typer.Argument(help="A new, empty folde
     console.print(f"backup of the {manifest.database} database and files written to {path} (needs master key(s) {', '.join(ids)})")
 
 
-backup_command.command_name = "backup"  # type: ignore[attr-defined]
-
 
 def restore_command(
     path: Annotated[Path, typer.Argument(help="A folder written by `intake backup`")],
@@ -57,8 +57,6 @@ def restore_command(
     console.print(f"restored the {manifest.database} backup of {manifest.created_at} from {path}")
 
 
-restore_command.command_name = "restore"  # type: ignore[attr-defined]
-
 
 @audit_app.command("verify")
 def audit_verify() -> None:
@@ -77,4 +75,55 @@ def audit_verify() -> None:
         err.print(f"[bold red]The audit chain is broken at event {verdict.broken_at}[/] ({verdict.sealed} sealed events)")
         raise typer.Exit(1)
     console.print(f"audit chain intact: {verdict.sealed} events, head {verdict.head}")
+
+
+
+def purge_command(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be purged; change nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable counts")] = False,
+) -> None:
+    """Apply the retention rules now (intake run also does it once a day)."""
+    settings = settings_or_exit()
+    migrate_db(settings)
+
+    async def go(application: core.App) -> dict[str, int | bool]:
+        return (await application.retention.purge(dry_run=dry_run)).counts()
+
+    counts = asyncio.run(with_app(settings, go))
+    if as_json:
+        print(json.dumps(counts))
+        return
+    console.print(("would purge" if dry_run else "purged") + ": " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items() if k != "dry_run"))
+
+
+
+def hold_command(
+    reference: Annotated[str, typer.Argument(help="The case reference")],
+    as_staff: Annotated[str, typer.Option("--as", help="An admin's staff email (recorded in the audit)")],
+    release: Annotated[bool, typer.Option("--release", help="Lift the hold")] = False,
+) -> None:
+    """Put a case on legal hold (retention never touches it), or lift the hold. Admins only."""
+    settings = settings_or_exit()
+    migrate_db(settings)
+
+    async def go(application: core.App) -> str | None:
+        async with application.store.write() as uow:
+            staff = await uow.staff.by_email(as_staff.strip().lower())
+            if staff is None or staff.role != "admin" or not staff.active:
+                return "only an active admin may put a case on legal hold"
+            case = await uow.cases.by_reference(normalise_reference(reference))
+            if case is None:
+                return f"there is no case {reference}"
+            await uow.cases.set_hold(case.id, not release)
+            await uow.audit.record(
+                action="case.hold_released" if release else "case.held", now=application.clock(), actor_kind="staff", actor_id=staff.id,
+                case_id=case.id, remote="cli",
+            )
+        return None
+
+    problem = asyncio.run(with_app(settings, go))
+    if problem:
+        err.print(f"[bold red]{problem}[/]")
+        raise typer.Exit(1)
+    console.print(f"{reference}: legal hold {'lifted' if release else 'on'}")
 

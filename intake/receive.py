@@ -211,8 +211,10 @@ class Receiver:
 
     async def _withdraw(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
         case = await self.cases.withdraw_in(uow, submitter_id, inbound.reference or "")
-        result = Result(inbound, done=case is not None, reference=inbound.reference)
-        return self._with_case(result, case)
+        result = self._with_case(Result(inbound, done=case is not None, reference=inbound.reference), case)
+        result.case_id = None  # the content's key is gone: the confirmation is queued under a key of its own
+        result.statuses = await self.cases.statuses_in(uow, submitter_id)
+        return result
 
     async def _notice(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
         case = await uow.cases.open_draft(submitter_id)

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     autoreply_per_hour: int = Field(default=5, ge=0)  # first-contact auto-replies per sender per hour
     first_contact_per_hour: int = Field(default=200, ge=0)  # first-contact auto-replies in all per hour (bounds backscatter)
     staff_alert_email: str | None = None  # staff alerts (new case, reply) by email to this address; unset: none
+    # retention (intake purge, and daily inside intake run); a case on legal hold is exempt
+    retention_draft_days: int = Field(default=30, ge=1)  # an untouched draft is deleted after this many days
+    retention_warn_days: int = Field(default=3, ge=0)  # … its owner told this many days before
+    retention_declined_days: int = Field(default=180, ge=1)  # a declined case is shredded (tombstone kept) after
+    retention_closed_days: int = Field(default=365, ge=1)  # a closed case is shredded (tombstone kept) after
+    retention_inbox_days: int = Field(default=7, ge=0)  # processed inbox rows (content already destroyed) deleted after
+    retention_outbox_days: int = Field(default=30, ge=0)  # delivered messages' content forgotten after
     telegram_webhook_secret: SecretStr | None = None  # unset: derived from the master key
 
     http_host: str = "127.0.0.1"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from storage.models import (
 )
 from storage.repositories import (
     CaseRecord,
+    CaseStub,
     ConcurrentUpdate,
     NotFound,
 )
@@ -41,13 +43,17 @@ class SqlCases(Base):
         return out
 
     async def _record(self, row: Case) -> CaseRecord:
-        key = await self._key(row.data_key_id)
-        draft = key.decrypt_json(row.draft_enc, table="cases", column="draft", row_id=row.id)
-        reason = (
-            key.decrypt_text(row.decision_reason_enc, table="cases", column="decision_reason", row_id=row.id)
-            if row.decision_reason_enc
-            else None
-        )
+        if row.shredded_at is not None:  # a tombstone: the facts about the case, no content
+            draft: dict[str, Any] = {"answers": {}, "lang": row.lang}
+            reason = None
+        else:
+            key = await self._key(row.data_key_id)
+            draft = key.decrypt_json(row.draft_enc, table="cases", column="draft", row_id=row.id)
+            reason = (
+                key.decrypt_text(row.decision_reason_enc, table="cases", column="decision_reason", row_id=row.id)
+                if row.decision_reason_enc
+                else None
+            )
         return CaseRecord(
             id=row.id,
             reference=row.reference,
@@ -67,6 +73,7 @@ class SqlCases(Base):
             decision=row.decision,
             decision_reason=reason,
             decided_at=utc(row.decided_at),
+            shredded_at=utc(row.shredded_at),
             withdrawn_at=utc(row.withdrawn_at),
             reopened=list(row.reopened or []),
         )
@@ -214,6 +221,45 @@ class SqlCases(Base):
         row = await self._row(case_id, lock=True)
         await self.keys.destroy(self.s, row.data_key_id, now=now)
         self._dk.pop(row.data_key_id, None)
+
+    async def shred(self, case_id: str, *, now: datetime) -> None:
+        """Destroy the case's content for good and keep a tombstone: the data key is destroyed (every
+        ciphertext of the case becomes unreadable, backups included once the master key that wrapped
+        it is retired), the files, thread and undelivered messages are deleted, and the case row
+        keeps only its reference, dates, channel and status; the audit trail stays (it holds no content)."""
+        row = await self._row(case_id, lock=True)
+        blob_refs = (await self.s.scalars(select(Attachment.blob_ref).where(Attachment.case_id == case_id))).all()
+        await self.s.execute(delete(Attachment).where(Attachment.case_id == case_id))
+        await self.s.execute(delete(Message).where(Message.case_id == case_id))
+        await self.s.execute(delete(Outbox).where(Outbox.case_id == case_id, Outbox.status != "sent"))
+        await self.s.execute(update(Outbox).where(Outbox.case_id == case_id).values(payload_enc=b""))
+        await self.keys.destroy(self.s, row.data_key_id, now=now)
+        self._dk.pop(row.data_key_id, None)
+        await self.s.execute(
+            update(Case).where(Case.id == case_id).values(draft_enc=b"", decision_reason_enc=None, shredded_at=now, updated_at=now, version=Case.version + 1)
+        )
+        self._orphans.extend(blob_refs)
+
+    async def stubs(
+        self, *, statuses: Sequence[str], idle_before: datetime, limit: int = 1000, held: bool = False,
+    ) -> Sequence[CaseStub]:
+        """Cases in these statuses untouched since `idle_before` (not shredded; on legal hold only if
+        `held`), oldest first — ids and dates, nothing decrypted."""
+        stmt = (
+            select(Case.id, Case.reference, Case.submitter_id, Case.channel, Case.status, Case.lang, Case.updated_at, Case.expiry_warned_at)
+            .where(Case.status.in_(statuses), Case.updated_at < idle_before, Case.shredded_at.is_(None))
+            .order_by(Case.updated_at)
+            .limit(limit)
+        )
+        if not held:
+            stmt = stmt.where(Case.legal_hold.is_(False))
+        return [CaseStub(r[0], r[1], r[2], r[3], r[4], r[5], utc_req(r[6]), utc(r[7])) for r in (await self.s.execute(stmt)).all()]
+
+    async def mark_warned(self, case_id: str, *, now: datetime) -> None:
+        await self.s.execute(update(Case).where(Case.id == case_id).values(expiry_warned_at=now))
+
+    async def set_hold(self, case_id: str, hold: bool) -> None:
+        await self.s.execute(update(Case).where(Case.id == case_id).values(legal_hold=hold))
 
     async def delete_draft(self, case_id: str, *, now: datetime) -> None:
         row = await self._row(case_id, lock=True)

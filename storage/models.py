@@ -101,6 +101,9 @@ class Case(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(TS)
     # questions staff reopened with a follow-up (ids, not content)
     reopened: Mapped[list[str] | None] = mapped_column(JSON)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, server_default="0", default=False)  # exempt from retention (admin)
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(TS)  # an idle draft's owner was told it will expire
+    shredded_at: Mapped[datetime | None] = mapped_column(TS)  # the content's key was destroyed: a tombstone
 
 
 class Attachment(Base):

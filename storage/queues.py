@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from storage.crypto import CryptoError
 from storage.encrypted import Base, utc, utc_req
 from storage.models import Case, Inbox, Outbox, new_id
 from storage.repositories import InboxRecord, NotFound, OutboxRecord
@@ -67,6 +68,11 @@ class SqlInbox(Base):
         return row_id, True
 
     async def _record(self, row: Inbox) -> InboxRecord:
+        if not row.raw_enc:  # processed: what arrived was destroyed once its content was on the case
+            return InboxRecord(
+                id=row.id, status=row.status, attempts=row.attempts, error=row.error, case_id=row.case_id, size=row.size,
+                received_at=utc_req(row.received_at), envelope={}, raw=b"", channel=row.channel,
+            )
         key = await self._key(row.data_key_id)
         return InboxRecord(
             id=row.id,
@@ -139,11 +145,25 @@ class SqlInbox(Base):
         return status
 
     async def mark_done(self, inbox_id: str, *, now: datetime, case_id: str | None) -> None:
+        """Done: what arrived is now on the case (or needed nothing), so the raw message and its
+        envelope are destroyed with their key; the row keeps its dedup hash, status and dates."""
+        key_id = await self.s.scalar(select(Inbox.data_key_id).where(Inbox.id == inbox_id))
         await self.s.execute(
             update(Inbox)
             .where(Inbox.id == inbox_id)
-            .values(status="done", processed_at=now, case_id=case_id, attempts=Inbox.attempts + 1, error=None, leased_until=None)
+            .values(
+                status="done", processed_at=now, case_id=case_id, attempts=Inbox.attempts + 1, error=None, leased_until=None,
+                raw_enc=b"", envelope_enc=b"",
+            )
         )
+        if key_id is not None:
+            await self.keys.destroy(self.s, key_id, now=now)
+            self._dk.pop(key_id, None)
+
+    async def purge_done(self, *, before: datetime) -> int:
+        """Delete processed rows older than `before` (their content is already destroyed)."""
+        result = await self.s.execute(delete(Inbox).where(Inbox.status == "done", Inbox.processed_at < before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def mark_retry(self, inbox_id: str, *, error: str, next_attempt_at: datetime) -> int:
         await self.s.execute(
@@ -219,8 +239,8 @@ class SqlOutbox(Base):
     async def _record(self, row: Outbox) -> OutboxRecord:
         try:
             key = await self._key(row.data_key_id)
-            payload = key.decrypt_json(row.payload_enc, table="outbox", column="payload", row_id=row.id)
-        except LookupError:
+            payload = key.decrypt_json(row.payload_enc, table="outbox", column="payload", row_id=row.id) if row.payload_enc else {}
+        except (LookupError, CryptoError):  # the case was shredded, or the payload blanked after delivery
             payload = {}
         return OutboxRecord(
             row.id, row.channel, row.kind, row.case_id, row.submitter_id, payload, row.status, row.attempts,
@@ -313,6 +333,12 @@ class SqlOutbox(Base):
             stmt = stmt.where(Outbox.case_id == case_id)
         stmt = stmt.order_by(Outbox.created_at.desc(), Outbox.seq.desc()).limit(limit)
         return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
+
+    async def blank_delivered(self, *, before: datetime) -> int:
+        """Forget the content of messages delivered before `before` (the row, its status and dates stay)."""
+        stmt = update(Outbox).where(Outbox.status == "sent", Outbox.sent_at < before, Outbox.payload_enc != b"").values(payload_enc=b"")
+        result = await self.s.execute(stmt)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def count_since(self, *, channel: str, kinds: Sequence[str], since: datetime, submitter_id: str | None = None) -> int:
         """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""

@@ -51,6 +51,7 @@ class CaseRecord:
     decided_at: datetime | None = None
     withdrawn_at: datetime | None = None
     reopened: list[str] = field(default_factory=list)
+    shredded_at: datetime | None = None  # content destroyed: `draft` is empty, only the facts remain
 
 
 @dataclass
@@ -139,3 +140,17 @@ class StaffRecord:
     locked_until: datetime | None
     created_at: datetime
     last_login_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CaseStub:
+    """What retention needs of a case, without decrypting it."""
+
+    id: str
+    reference: str
+    submitter_id: str
+    channel: str
+    status: str
+    lang: str
+    updated_at: datetime
+    expiry_warned_at: datetime | None

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from storage.encrypted import Base, utc_req
+from storage.encrypted import Base, utc, utc_req
 from storage.models import (
     AuditEvent,
     ChatMessage,
@@ -39,6 +39,10 @@ class SqlAudit(Base):
             AuditEvent(id=new_id(), at=now, case_id=case_id, actor_kind=actor_kind, actor_id=actor_id, action=action, detail=detail or {}, remote=remote)
         )
         await self.s.flush()
+
+    async def last(self, *, action: str) -> datetime | None:
+        at: datetime | None = await self.s.scalar(select(func.max(AuditEvent.at)).where(AuditEvent.action == action))
+        return utc(at)
 
     async def for_case(self, case_id: str) -> list[AuditRecord]:
         rows = (await self.s.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.at, AuditEvent.id))).all()

@@ -23,6 +23,9 @@ from storage.records import (
     CaseRecord as CaseRecord,
 )
 from storage.records import (
+    CaseStub as CaseStub,
+)
+from storage.records import (
     ConcurrentUpdate as ConcurrentUpdate,
 )
 from storage.records import (
@@ -135,6 +138,24 @@ class CaseRepository(Protocol):
         """Remove a draft entirely: its key destroyed, its rows and blobs deleted (audit kept, unlinked)."""
         ...
 
+    async def shred(self, case_id: str, *, now: datetime) -> None:
+        """Destroy the case's content for good (key, files, thread, undelivered messages) and keep a
+        tombstone: reference, dates, channel, status, and the audit trail (which holds no content)."""
+        ...
+
+    async def stubs(self, *, statuses: Sequence[str], idle_before: datetime, limit: int = 1000, held: bool = False) -> Sequence[CaseStub]:
+        """Cases in these statuses untouched since `idle_before`, oldest first, nothing decrypted;
+        cases on legal hold only when `held`."""
+        ...
+
+    async def mark_warned(self, case_id: str, *, now: datetime) -> None:
+        """Record that the owner of an idle draft was told it will expire."""
+        ...
+
+    async def set_hold(self, case_id: str, hold: bool) -> None:
+        """Put a case on legal hold (exempt from retention), or release it."""
+        ...
+
 
 class MessageRepository(Protocol):
     async def add(
@@ -236,6 +257,10 @@ class OutboxRepository(Protocol):
     async def list(self, *, status: str | None = None, case_id: str | None = None, limit: int = 200) -> list[OutboxRecord]:
         ...
 
+    async def blank_delivered(self, *, before: datetime) -> int:
+        """Forget the content of messages delivered before `before` (the row and its dates stay)."""
+        ...
+
     async def count_since(self, *, channel: str, kinds: Sequence[str], since: datetime, submitter_id: str | None = None) -> int:
         """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""
         ...
@@ -257,6 +282,10 @@ class AuditRepository(Protocol):
         ...
 
     async def for_case(self, case_id: str) -> list[AuditRecord]:
+        ...
+
+    async def last(self, *, action: str) -> datetime | None:
+        """When this action was last recorded (None: never)."""
         ...
 
 
@@ -311,6 +340,10 @@ class InboxRepository(Protocol):
 
     async def counts(self) -> dict[str, int]:
         """Rows by status."""
+        ...
+
+    async def purge_done(self, *, before: datetime) -> int:
+        """Delete processed rows older than `before` (their content was destroyed when processed)."""
         ...
 
 
