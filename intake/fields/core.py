@@ -8,7 +8,7 @@ would be accepted.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -136,13 +136,13 @@ def parse_percent(text: str, t: Translator, *, lo: float | None = None, hi: floa
     """A percentage: `51`, `51%`, `51 %`, `51 percent`, `33.5%` (or `33,5 %`); at most 2 decimals."""
     value = _ABOUT.sub("", text.strip().lstrip("~").strip())
     value = _PERCENT.sub("", value).strip()
-    if not re.fullmatch(r"-?\d+(?:[.,]\d+)?", value):
+    if not re.fullmatch(r"-?\d{1,9}(?:[.,]\d{1,9})?", value):
         raise InvalidAnswer(t("Please give a percentage using digits, for example 51%."))
     try:
         number = Decimal(value.replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern above admits only decimals
         raise InvalidAnswer(t("Please give a percentage using digits, for example 51%.")) from None
-    rounded = round(number, 2)
+    rounded = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     whole = rounded == rounded.to_integral_value()
     result: int | float = int(rounded) if whole else float(rounded)
     _check_bounds(result, t, lo, 100 if hi is None else hi)

@@ -93,7 +93,7 @@ _NUM = r"[-+]?\d{1,3}(?:\.\d+)?"
 _PART = (
     r"(?P<h1{i}>[NSEW])?\s*(?P<deg{i}>" + _NUM + r")\s*(?:°|º|deg)?\s*"
     r"(?:(?P<min{i}>\d{1,2}(?:\.\d+)?)\s*(?:'|′|’)\s*)?"
-    r"(?:(?P<sec{i}>\d{1,2}(?:\.\d+)?)\s*(?:\"|″|''|”)\s*)?(?P<h2{i}>[NSEW])?"
+    r"(?:(?P<sec{i}>\d{1,2}(?:\.\d+)?)\s*(?:\"|″|''|”)\s*)?(?(h1{i})|(?P<h2{i}>[NSEW])?)"
 )
 _COORDS = re.compile(r"\s*" + _PART.replace("{i}", "1") + r"\s*(?:[,;/]|\s)\s*" + _PART.replace("{i}", "2") + r"\s*", re.IGNORECASE)
 
@@ -154,7 +154,10 @@ def parse_sea_area(text: str, t: Translator) -> dict[str, Any]:
             r"(?:in\s+)?(?:the\s+)?(?P<c>.+?)(?:'s|’s)?\s+" + zone, value
         )
         if m is not None:
-            return {"kind": kind, "country": parse_country(m["c"], t)}
+            try:
+                return {"kind": kind, "country": parse_country(m["c"], t)}
+            except InvalidAnswer as exc:
+                raise InvalidAnswer(exc.message + " " + t("At sea, for example: “EEZ of Ghana”, “high seas” or “5.3 N, 3.2 W”.")) from None
     raise _sea_error(t)
 
 

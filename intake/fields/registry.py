@@ -124,7 +124,7 @@ REGISTRY: dict[FieldType, FieldKind] = {
             parse=parse_multi,
             display=lambda q, v, t: ", ".join(_option_text(q, o, t.lang) for o in v),
             hint=lambda q, t: t("(choose one or more, separated by commas: {options})", options=_listing(q, t)),
-            example=lambda q, t: "1, 2" if len(q.options) > 1 else "1",
+            example=lambda q, t: q.options[0].text.get(t.lang),
             keyboard="checkboxes",
         ),
         FieldKind(
@@ -147,7 +147,7 @@ REGISTRY: dict[FieldType, FieldKind] = {
             parse=lambda q, text, t: parse_countries(text, t) if q.multiple else parse_country(text, t),
             display=lambda q, v, t: display_countries(v, t),
             hint=lambda q, t: t("(one or more countries, separated by commas)") if q.multiple else t("(a country name or code)"),
-            example=lambda q, t: "Nigeria, Ghana" if q.multiple else "Nigeria",
+            example=lambda q, t: "Nigeria",
         ),
         FieldKind(
             FieldType.NUMBER,
