@@ -37,7 +37,7 @@ _OPEN_END = re.compile(
     re.IGNORECASE,
 )
 DATE_EXAMPLE = "2021-03-15"
-RANGE_EXAMPLE = "March 2022 to June 2023"
+RANGE_EXAMPLE = "2019-03 – 2021"
 
 
 class DateFormatError(InvalidAnswer):
@@ -53,8 +53,9 @@ def _date_error(t: Translator) -> DateFormatError:
 def _range_error(t: Translator) -> InvalidAnswer:
     return InvalidAnswer(
         t(
-            "Please give a period like “2019 to 2021”, “March 2022 to June 2023” or “since March 2022” "
-            "(leave the end open if it is still going on). Add “about” if it is approximate, e.g. “about 2019 to 2021”."
+            "Please give a period like “2019 to 2021”, “{example}” or “since March 2022” "
+            "(leave the end open if it is still going on). Add “about” if it is approximate, e.g. “about 2019 to 2021”.",
+            example=RANGE_EXAMPLE,
         )
     )
 

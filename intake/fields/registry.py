@@ -29,7 +29,7 @@ from intake.fields.core import (
     parse_url,
     parse_yes_no,
 )
-from intake.fields.dates import display_date, parse_date, parse_date_range
+from intake.fields.dates import DATE_EXAMPLE, RANGE_EXAMPLE, display_date, parse_date, parse_date_range
 from intake.fields.places import display_countries, display_sea_area, parse_countries, parse_country, parse_sea_area
 from intake.i18n import Translator, translator
 from intake.questionnaire import FieldType, Question
@@ -48,7 +48,7 @@ class FieldKind:
     parse: Parser  # stripped, non-empty raw text → value, or InvalidAnswer
     display: Displayer  # a stored value as a person reads it
     hint: Texter  # the expected form, in a few words: "(a country name or code)"
-    example: Texter  # an answer `parse` accepts, shown in error messages and forms
+    example: Texter  # an answer `parse` accepts, shown in error messages ("" for free text and files)
     keyboard: Keyboard = "none"
 
     @property
@@ -102,14 +102,14 @@ REGISTRY: dict[FieldType, FieldKind] = {
             parse=lambda q, text, t: parse_text(text, q.max_length or TEXT_MAX, t),
             display=_plain,
             hint=lambda q, t: "",
-            example=lambda q, t: t("Sample Trading Ltd"),
+            example=lambda q, t: "",  # any text is an answer: no example to show
         ),
         FieldKind(
             FieldType.LONG_TEXT,
             parse=lambda q, text, t: parse_text(text, q.max_length or LONG_TEXT_MAX, t),
             display=_plain,
             hint=lambda q, t: t("(as long as you need; paragraphs are fine)"),
-            example=lambda q, t: t("Workers were recruited in 2019 with false promises."),
+            example=lambda q, t: "",
         ),
         FieldKind(
             FieldType.SINGLE_CHOICE,
@@ -140,7 +140,7 @@ REGISTRY: dict[FieldType, FieldKind] = {
             parse=lambda q, text, t: parse_date_range(text, t) if q.range else parse_date(text, t),
             display=lambda q, v, t: display_date(v, t),
             hint=_date_hint,
-            example=lambda q, t: t("March 2022 to June 2023") if q.range else "2021-03-15",
+            example=lambda q, t: RANGE_EXAMPLE if q.range else DATE_EXAMPLE,  # digits: parseable in every language
         ),
         FieldKind(
             FieldType.COUNTRY,
@@ -183,7 +183,7 @@ REGISTRY: dict[FieldType, FieldKind] = {
             parse=lambda q, text, t: parse_sea_area(text, t),
             display=lambda q, v, t: display_sea_area(v, t),
             hint=lambda q, t: t("(high seas, the waters of a country such as “EEZ of Ghana”, or coordinates such as “5.3 N, 3.2 W”)"),
-            example=lambda q, t: t("EEZ of Ghana"),
+            example=lambda q, t: "EEZ of Ghana",  # the parser knows English words only
         ),
     )
 }
@@ -218,7 +218,7 @@ def hint(question: Question, lang: str) -> str:
 
 
 def example(question: Question, lang: str) -> str:
-    """An answer that `parse` accepts for this question ("" for files)."""
+    """An answer that `parse` accepts for this question ("" for free text and files)."""
     return kind_of(question).example(question, translator(lang))
 
 
