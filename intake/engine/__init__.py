@@ -4,6 +4,9 @@ Every channel renders `next_prompt` and feeds `apply` (or `set_answer` for a for
 `model` (draft, actions, prompts, outcomes, paths), `slots` (conditions, which questions apply,
 where answers live, pruning), `view` (prompts, review summary, help), `apply` (input and commands)
 and `targets` (what `edit X` names). Field types are looked up in `intake.fields.registry`.
+
+Use the names re-exported here (`engine.apply`, `engine.slots` are the functions), or import from
+a module by its full name (`from intake.engine.slots import holds`).
 """
 
 from intake.engine.apply import apply, parse_yes, set_answer
