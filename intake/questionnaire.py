@@ -35,6 +35,31 @@ class FieldType(StrEnum):
     EMAIL = "email"
     URL = "url"
     FILES = "files"
+    SEA_AREA = "sea_area"  # a place at sea: high seas, a coastal state's EEZ or waters, coordinates
+
+
+class TriageTag(StrEnum):
+    """What a question tells staff first; `intake.triage.triage_facts` reads the tagged answers."""
+
+    ABUSE_FORMS = "abuse_forms"  # multi_choice: the forms of abuse (option ids)
+    COUNTRIES = "countries"  # country or sea_area: where it happened (ISO codes)
+    MINORS = "minors"  # yes_no or single_choice with "yes"/"no" options: children among the victims
+    DANGER = "danger"  # yes_no or single_choice: someone is in immediate danger
+    ONGOING = "ongoing"  # yes_no or single_choice: the abuse is still going on
+    TITLE = "title"  # text: the case's title
+    SUMMARY = "summary"  # text or long_text: the case's narrative
+
+
+_TRIAGE_TYPES: dict[TriageTag, tuple[FieldType, ...]] = {
+    TriageTag.ABUSE_FORMS: (FieldType.MULTI_CHOICE,),
+    TriageTag.COUNTRIES: (FieldType.COUNTRY, FieldType.SEA_AREA),
+    TriageTag.MINORS: (FieldType.YES_NO, FieldType.SINGLE_CHOICE),
+    TriageTag.DANGER: (FieldType.YES_NO, FieldType.SINGLE_CHOICE),
+    TriageTag.ONGOING: (FieldType.YES_NO, FieldType.SINGLE_CHOICE),
+    TriageTag.TITLE: (FieldType.TEXT,),
+    TriageTag.SUMMARY: (FieldType.TEXT, FieldType.LONG_TEXT),
+}
+_TRIAGE_ONCE = {TriageTag.ABUSE_FORMS, TriageTag.TITLE, TriageTag.SUMMARY}
 
 
 class Text(BaseModel):
@@ -129,6 +154,9 @@ class Question(BaseModel):
     min: float | None = None  # number bounds
     max: float | None = None
     max_length: int | None = None
+    unit: Literal["percent"] | None = None  # number: "51%" is accepted, and shown with its unit
+    blank_skips: bool = False  # optional question: an empty answer counts as skipped ("Leave blank if…")
+    triage: TriageTag | None = None  # what staff read first: see intake/triage.py
     sensitive: list[Literal["victim", "submitter"]] = []
     notices: list[Notice] = []
 
@@ -146,6 +174,13 @@ class Question(BaseModel):
             raise ValueError(f"question '{self.id}': 'multiple' is only for country questions")
         if self.range and self.type != FieldType.DATE:
             raise ValueError(f"question '{self.id}': 'range' is only for date questions")
+        if self.unit is not None and self.type != FieldType.NUMBER:
+            raise ValueError(f"question '{self.id}': 'unit' is only for number questions")
+        if self.blank_skips and self.required and self.optional_when is None:
+            raise ValueError(f"question '{self.id}': 'blank_skips' needs an optional question")
+        if self.triage is not None and self.type not in _TRIAGE_TYPES[self.triage]:
+            allowed = ", ".join(t.value for t in _TRIAGE_TYPES[self.triage])
+            raise ValueError(f"question '{self.id}': triage '{self.triage.value}' needs a question of type {allowed}")
         return self
 
     def option(self, option_id: str) -> Option | None:
@@ -225,6 +260,13 @@ class Questionnaire(BaseModel):
                 raise ValueError(f"section id '{section.id}' is used twice")
             section_ids.add(section.id)
             visit(section.items)
+        tagged: dict[TriageTag, str] = {}
+        for question in _walk_questions(s.items for s in self.sections):
+            tag = question.triage
+            if tag in _TRIAGE_ONCE and tag in tagged:
+                raise ValueError(f"triage '{tag.value}' is on both '{tagged[tag]}' and '{question.id}'; it belongs on one question")
+            if tag is not None:
+                tagged[tag] = question.id
         return self
 
     def questions(self) -> dict[str, Question]:

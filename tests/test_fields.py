@@ -60,7 +60,8 @@ def test_date_errors_are_plain_words() -> None:
         parse_date("last spring", t)
     assert "Please give a date like 2021, 2021-03 or 2021-03-15" in err.value.message
     with pytest.raises(InvalidAnswer, match="year first"):
-        parse_date("15/03/2021", t)
+        parse_date("05/03/2021", t)  # 5 March or May 3: refused, with the ISO example
+    assert parse_date("15/03/2021", t)["date"] == "2021-03-15"  # only one reading
     with pytest.raises(InvalidAnswer, match="no month 13"):
         parse_date("2021-13", t)
 

@@ -60,3 +60,28 @@ def test_errors_name_file_and_path(tmp_path: Path) -> None:
 def test_text_falls_back_to_english() -> None:
     q = load_default()
     assert q.sections[0].title.get("fr") == q.sections[0].title.get("en")
+
+
+def test_leave_blank_questions_are_optional_and_take_a_blank(tmp_path: Path) -> None:
+    questions = load_default().questions().values()
+    says_blank = {q.id for q in questions if "leave blank" in " ".join([q.text.get("en"), q.help.get("en") if q.help else ""]).casefold()}
+    assert says_blank and says_blank == {q.id for q in questions if q.blank_skips}
+    assert all(not q.required for q in questions if q.blank_skips)
+    head = "id: x\nversion: 1\ntitle: T\nsections:\n  - id: s\n    title: S\n    items:\n"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(head + "      - {kind: question, id: a, type: text, text: A, required: true, blank_skips: true}\n")
+    with pytest.raises(QuestionnaireError, match="'blank_skips' needs an optional question"):
+        load(bad)
+    bad.write_text(head + "      - {kind: question, id: a, type: text, text: A, unit: percent}\n")
+    with pytest.raises(QuestionnaireError, match="'unit' is only for number questions"):
+        load(bad)
+
+
+def test_a_place_kind_at_sea_comes_before_the_country() -> None:
+    group = load_default().items_by_id()["abuse_locations"]
+    assert isinstance(group, Group)
+    ids = [i.id for i in group.items]
+    assert ids.index("loc_type") < ids.index("loc_sea_area") < ids.index("loc_country")
+    country = next(i for i in group.items if i.id == "loc_country")
+    assert country.required and country.optional_when is not None and country.optional_when.eq == "at_sea"  # type: ignore[union-attr]
+    assert load_default().questions()["loc_sea_area"].type == FieldType.SEA_AREA
