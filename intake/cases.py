@@ -17,6 +17,7 @@ from intake.clock import Clock, utcnow
 from intake.engine import Action, Draft, Outcome, Prompt
 from intake.i18n import normalise_lang, translator
 from intake.questionnaire import FieldType, Questionnaire
+from intake.triage import triage_facts
 from storage.repositories import AttachmentRecord, CaseRecord, OutboxRecord, UnitOfWork
 from storage.store import Store
 
@@ -425,18 +426,15 @@ class CaseService:
             await uow.outbox.enqueue(channel=channel, kind=kind, case_id=case_id, payload=payload, now=self.clock())
 
     def staff_alert(self, case: CaseRecord) -> dict[str, Any]:
-        """What staff are told of a new case: reference, abuse forms, countries. No names, no narrative."""
-        answers = case.draft.get("answers", {})
-        countries: list[str] = []
-        for loc in answers.get("abuse_locations") or []:
-            code = loc.get("loc_country")
-            if code and code not in countries:
-                countries.append(code)
+        """What staff are told of a new case: reference and triage facts (abuse forms, countries,
+        minors, danger). No names, no narrative, no title."""
+        facts = triage_facts(self.q, case.draft.get("answers", {}))
         return {
             "reference": case.reference,
             "case_id": case.id,
             "channel": case.channel,
-            "abuse_forms": list(answers.get("abuse_forms") or []),
-            "countries": countries,
-            "victims_minors": answers.get("victims_minors"),
+            "abuse_forms": facts.abuse_forms,
+            "countries": facts.countries,
+            "victims_minors": facts.minors,
+            "danger": facts.danger,
         }

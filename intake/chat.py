@@ -45,13 +45,14 @@ def render(turn: Turn, out: Out) -> None:
             out(f"\n[{section.index}] {section.title}  ({t('edit with')} /edit {section.id})")
             for line in section.lines:
                 pad = "  " * (line.depth + 1)
-                out(f"{pad}{line.label}: {line.value}" if line.value else f"{pad}{line.label}")
+                number = f"[{line.number}] " if line.number else ""
+                out(f"{pad}{number}{line.label}: {line.value}" if line.value else f"{pad}{line.label}")
         if prompt.missing:
             out("\n" + t("Still required:"))
             for label in prompt.missing:
                 out(f"  - {label}")
         out("\n" + prompt.text)
-        out(t("Commands: /submit, /edit SECTION-or-QUESTION, /back, /quit"))
+        out(t("Commands: /submit, /edit NUMBER (e.g. /edit 2.3), /back, /help, /quit"))
         return
     out(f"\n[{prompt.progress}]" + (f"  {prompt.instance_label}" if prompt.instance_label else ""))
     if prompt.intro:
@@ -72,7 +73,7 @@ def render(turn: Turn, out: Out) -> None:
     hints = ["/back"] if prompt.can_back else []
     if prompt.can_skip:
         hints.append("/skip")
-    hints += ["/review", "/quit"]
+    hints += ["/review", "/help", "/quit"]
     out("  " + "  ".join(hints))
 
 
@@ -94,6 +95,8 @@ def to_action(text: str, turn: Turn) -> engine.Action | str:
             return engine.Command(name)  # type: ignore[arg-type]
         if name == "edit":
             return engine.Command("edit", arg.strip())
+        if name == "help":
+            return engine.Command("help", "/")
         return "unknown"
     prompt = turn.prompt
     if prompt.kind in ("question", "add") and prompt.options and line.isdigit():
@@ -194,7 +197,7 @@ async def run_chat(app: App, name: str, read: In, out: Out) -> str | None:
             out(t("Your draft is saved. Run `intake chat --as {name}` to continue.", name=name))
             return None
         if action == "unknown":
-            out(t("Unknown command. Try /back, /skip, /review, /edit ID, /submit, /file PATH, /quit."))
+            out(t("Unknown command. Try /help, /back, /skip, /review, /edit NUMBER, /submit, /file PATH, /quit."))
             continue
         if isinstance(action, str) and action.startswith("file "):
             path = Path(action[5:].strip().strip("\"'")).expanduser()  # noqa: ASYNC240 - the terminal channel blocks by design
