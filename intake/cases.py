@@ -136,7 +136,7 @@ class CaseService:
     def _turn(self, case: CaseRecord | None, outcome: Outcome | None = None, **extra: Any) -> Turn:
         if case is None:
             t = translator(extra.pop("lang", "en"))
-            prompt = Prompt(kind="stopped", text=t("Send /start to begin a new case."))
+            prompt = Prompt(kind="stopped", text=t("To begin a new case, start again."))
             return Turn(None, None, None, prompt, **extra)
         draft = outcome.draft if outcome else self.draft_of(case)
         return Turn(

@@ -70,6 +70,8 @@ def render(turn: Turn, out: Out) -> None:
             out("  " + t("Type the numbers, separated by commas (e.g. 1, 3)."))
     elif prompt.field_type == FieldType.FILES:
         out("  " + t("Attach with /file PATH (one at a time), then /done."))
+    elif prompt.field_type == FieldType.LONG_TEXT:
+        out("  " + t("Write or paste as many lines and paragraphs as you need, then a line with only a full stop (.) to finish."))
     hints = ["/back"] if prompt.can_back else []
     if prompt.can_skip:
         hints.append("/skip")
@@ -153,6 +155,29 @@ class Terminal:
         return Inbound(Intent.STEP, action=action)
 
 
+def _long_text(turn: Turn) -> bool:
+    return turn.prompt.kind == "question" and turn.prompt.field_type == FieldType.LONG_TEXT
+
+
+def _rest_of_paragraphs(first: str, read: In) -> str:
+    """A long answer: lines (paragraphs and blank lines between them) until a line with only a
+    full stop, so a pasted text of several paragraphs is one answer."""
+    lines = [first]
+    if first.strip() == ".":
+        return ""
+    while True:
+        try:
+            line = read(". ")
+        except EOFError:
+            break
+        if line.strip() == ".":
+            break
+        lines.append(line)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join(lines)
+
+
 def _nothing(result: Result) -> list[Outgoing]:
     """The terminal prints the result itself; nothing is queued for it."""
     return []
@@ -168,16 +193,25 @@ async def run_chat(app: App, name: str, read: In, out: Out) -> str | None:
     for question in await app.cases.open_questions(CHANNEL, name):
         out("\n" + t("Our staff have a question about case {ref}:", ref=question["reference"]))
         out(question["text"])
-        out(t("Type your answer (finish with an empty line), or just an empty line to answer later:"))
+        out(t("Type your answer and finish with a line with only a full stop (.). To answer later, type /later; to stop, /quit."))
         lines: list[str] = []
         while True:
             try:
                 line = read("| ")
             except EOFError:
                 break
-            if not line.strip():
+            command = line.strip().lower()
+            if command in ("/quit", "/exit", "/q"):
+                out(t("Your draft is saved. Run `intake chat --as {name}` to continue.", name=name))
+                return None
+            if command in ("/later", "/skip"):
+                lines = []
+                break
+            if command == ".":
                 break
             lines.append(line)
+        while lines and not lines[-1].strip():
+            lines.pop()
         if lines:
             await terminal.send({"kind": "reply", "text": "\n".join(lines), "reference": question["reference"]})
             out(t("Thank you. Your answer was added to case {ref}; it is back with our staff.", ref=question["reference"]))
@@ -189,6 +223,8 @@ async def run_chat(app: App, name: str, read: In, out: Out) -> str | None:
     while True:
         try:
             line = read("> ")
+            if _long_text(turn) and not line.strip().startswith("/"):
+                line = _rest_of_paragraphs(line, read)
         except EOFError:
             out("\n" + t("Your draft is saved. Run `intake chat --as {name}` to continue.", name=name))
             return None

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 
 from intake import app as core
 from intake import engine
-from intake.questionnaire import load_default
+from intake.questionnaire import FieldType, load_default
 from tests.conftest import TEST_KEY
 from tests.support import answer_for
 
@@ -60,6 +60,8 @@ def scripted_lines() -> tuple[list[str], dict[str, object]]:
         elif isinstance(action, engine.Answer):
             lines.append(action.text.replace("\n", " "))
             action = engine.Answer(lines[-1])
+            if prompt.field_type == FieldType.LONG_TEXT:
+                lines.append(".")  # long answers end with a line with only a full stop
         else:
             assert isinstance(action, engine.Command)
             lines.append(f"/{action.name}")

@@ -12,7 +12,7 @@ async def test_terminal_followup_shown_answered_and_requeued(app: App, review: R
     ref = await make_case(app, "terminal", who="maria")
     await review.set_status(alice, ref, "in_review")
     await review.request_info(alice, ref, "Which port did the vessel leave from?")
-    typed = iter(["It left from Port Example.", "", "/quit"])
+    typed = iter(["It left from Port Example.", ".", "/quit"])
     shown: list[str] = []
     await run_chat(app, "maria", lambda _prompt: next(typed), shown.append)
     text = "\n".join(shown)
