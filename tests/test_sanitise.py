@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import struct
@@ -145,8 +146,12 @@ def _pdf_with_author() -> bytes:
     font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica))
     page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
     page.Contents = pdf.make_stream(b"BT /F1 24 Tf 72 720 Td (Hello evidence) Tj ET")
-    comment = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Text, Rect=[72, 600, 92, 620], T="Jane Witness", Contents="see page 2")
-    field = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, FT=pikepdf.Name.Tx, Rect=[72, 500, 272, 520], T="victim_name")
+    comment = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Text, Rect=[72, 600, 92, 620], T="Jane Witness", Contents="see page 2"
+    )
+    field = pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, FT=pikepdf.Name.Tx, Rect=[72, 500, 272, 520], T="victim_name"
+    )
     field = pdf.make_indirect(field)
     page.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(comment), field]))
     pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
@@ -248,7 +253,16 @@ def test_docx_loses_core_app_and_people_and_keeps_its_text() -> None:
         "Office embedded image metadata",
     ]
     with zipfile.ZipFile(io.BytesIO(result.data)) as cleaned:
-        assert cleaned.namelist() == ["[Content_Types].xml", "_rels/.rels", "word/document.xml", "word/comments.xml", "docProps/core.xml", "docProps/app.xml", "word/media/image1.png", "word/media/image2.jpeg"]
+        assert cleaned.namelist() == [
+            "[Content_Types].xml",
+            "_rels/.rels",
+            "word/document.xml",
+            "word/comments.xml",
+            "docProps/core.xml",
+            "docProps/app.xml",
+            "word/media/image1.png",
+            "word/media/image2.jpeg",
+        ]
         assert cleaned.comment == b"" and all(member.date_time == (1980, 1, 1, 0, 0, 0) for member in cleaned.infolist())
         everything = b"".join(cleaned.read(name) for name in cleaned.namelist())
         for secret in (b"Jane", b"John", b"Secret NGO", b"JW", b"2026-11-01", b"SecretCam"):
@@ -312,7 +326,15 @@ def test_decompression_bomb_sized_png_is_refused_unchanged(width: int, height: i
     assert result.data is data and not result.changed and result.removed == [] and result.kind in {"unsupported", "unreadable"}
 
 
-_SIGNATURES = [b"\xff\xd8\xff\xe1", b"\x89PNG\r\n\x1a\n", b"RIFF\x00\x00\x00\x00WEBPVP8 ", b"II*\x00", b"\x00\x00\x00\x18ftypheic", b"%PDF-1.7\n", b"PK\x03\x04"]
+_SIGNATURES = [
+    b"\xff\xd8\xff\xe1",
+    b"\x89PNG\r\n\x1a\n",
+    b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+    b"II*\x00",
+    b"\x00\x00\x00\x18ftypheic",
+    b"%PDF-1.7\n",
+    b"PK\x03\x04",
+]
 
 
 @settings(max_examples=60, deadline=None)
@@ -344,3 +366,33 @@ def test_refusals_log_the_kind_and_error_type_only(caplog: pytest.LogCaptureFixt
     clean_copy(truncated, filename="Jane_Witness_passport.jpg", sniffed_type="image/jpeg")
     assert caplog.records and all("Jane" not in record.getMessage() for record in caplog.records)
     assert "jpeg unreadable" in caplog.text
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_real_files_with_flipped_bytes_never_raise(data: st.DataObject) -> None:
+    seed = data.draw(st.sampled_from(_mutation_seeds()))
+    mutated = bytearray(seed)
+    for _ in range(data.draw(st.integers(1, 8))):
+        mutated[data.draw(st.integers(0, len(mutated) - 1))] = data.draw(st.integers(0, 255))
+    cut = bytes(mutated[: data.draw(st.integers(1, len(mutated)))])
+    result = clean_copy(cut, filename="x", sniffed_type=None)
+    assert isinstance(result, Cleaned) and (result.changed or result.data is cut)
+
+
+@functools.cache
+def _mutation_seeds() -> list[bytes]:
+    """Valid files of every kind, PDFs and zips left uncompressed so flipped bytes reach the parsers."""
+    raw_pdf = io.BytesIO()
+    with pikepdf.open(io.BytesIO(_pdf_with_author())) as pdf:
+        pdf.save(raw_pdf, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    stored_docx = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(_docx())) as source, zipfile.ZipFile(stored_docx, "w", zipfile.ZIP_STORED) as target:
+        for name in source.namelist():
+            target.writestr(name, source.read(name))
+    seeds = [_jpeg_with_gps(), raw_pdf.getvalue(), stored_docx.getvalue(), _docx()]
+    for fmt in ("PNG", "WEBP", "TIFF", "HEIF"):
+        out = io.BytesIO()
+        _gradient((40, 30)).save(out, format=fmt, exif=_exif().tobytes())
+        seeds.append(out.getvalue())
+    return seeds

@@ -19,6 +19,7 @@ from intake.sanitise.common import HOSTILE_INPUT_ERRORS, Refused
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Cleaned:
     """The copy to hand out: `removed` names the kinds of metadata dropped, never their values."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import lzma
 import struct
 import zipfile
+import zlib
 
 import pikepdf
 from lxml import etree
@@ -17,6 +19,8 @@ HOSTILE_INPUT_ERRORS: tuple[type[BaseException], ...] = (
     etree.LxmlError,
     zipfile.BadZipFile,
     zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
     struct.error,
     OSError,
     EOFError,
@@ -25,7 +29,7 @@ HOSTILE_INPUT_ERRORS: tuple[type[BaseException], ...] = (
     TypeError,
     LookupError,
     ArithmeticError,
-    RecursionError,
+    RuntimeError,  # libheif limits, recursion depth
     MemoryError,
     NotImplementedError,
     Warning,

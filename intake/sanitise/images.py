@@ -17,7 +17,9 @@ from PIL import Image, ImageOps, TiffImagePlugin
 
 from intake.sanitise.common import Refused
 
-MAX_PIXELS = 50_000_000  # below Pillow's own bomb warning (89.5 MP), so its warning never fires first
+# Larger images are refused. Pillow itself warns above 89.5 MP and raises DecompressionBombError above
+# 179 MP while opening; either way the file comes back unchanged.
+MAX_PIXELS = 50_000_000
 
 # Pillow format names each cleaner may open (no other decoder is reached from hostile bytes).
 _FORMATS: dict[str, tuple[str, ...]] = {
@@ -29,13 +31,11 @@ _FORMATS: dict[str, tuple[str, ...]] = {
 }
 _SAVE_FORMAT = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "heic": "HEIF"}
 
+# Registers the HEIF decoder with Pillow for the whole process (without thumbnails, depth or auxiliary images).
 pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
-
 
 # TIFF keeps its structure (width, strips…) in the same directory as EXIF; these are the descriptive tags.
 _TIFF_DESCRIPTIVE_TAGS = {270, 271, 272, 305, 306, 315, 316, 33432}
-
-
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
 
@@ -94,11 +94,11 @@ def clean(data: bytes, kind: str) -> tuple[bytes, list[str], str]:
         pixels = im.copy()  # a plain Image: no file-specific tags, no cached EXIF
     pixels.info = {} if transparency is None else {"transparency": transparency}
     out = io.BytesIO()
-    pixels.save(out, format=_SAVE_FORMAT[kind], **_save_options(kind, pixels))
+    pixels.save(out, format=_SAVE_FORMAT[kind], **_save_options(kind))
     return out.getvalue(), removed, kind
 
 
-def _save_options(kind: str, im: Image.Image) -> dict[str, object]:
+def _save_options(kind: str) -> dict[str, object]:
     """Encoder options: explicit empty metadata and a reasonable quality."""
     if kind == "jpeg":
         return {"quality": 90, "exif": b"", "icc_profile": None, "comment": b""}

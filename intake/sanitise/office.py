@@ -9,8 +9,8 @@ and TIFF pictures (re-encoded as in `images`, only when they carry any), and the
 comments and extra fields.
 Kept: the document's content, styles, media and relationships; comments and tracked changes themselves.
 Not handled: revision session ids (w:rsid), names typed into the content, embedded objects' own metadata.
-Refused: archives with encrypted members, more than MAX_MEMBERS entries, or more than MAX_UNPACKED
-bytes once unpacked; parts with a DOCTYPE.
+Refused: archives with encrypted members, compression other than stored/deflate, more than MAX_MEMBERS
+entries, or more than MAX_UNPACKED bytes once unpacked; parts with a DOCTYPE.
 """
 
 from __future__ import annotations
@@ -106,6 +106,8 @@ def _check(archive: zipfile.ZipFile) -> tuple[list[zipfile.ZipInfo], str]:
         raise Refused("archive with duplicate names", kind="unreadable")
     if any(member.flag_bits & 0x1 for member in members):
         raise Refused("archive with encrypted members")
+    if any(member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for member in members):
+        raise Refused("archive with a compression Office does not use")
     if "[Content_Types].xml" not in names:
         raise Refused("zip archive that is not an Office Open XML package")
     kind = next((kind for part, kind in _MAIN_PARTS.items() if part in names), None)
