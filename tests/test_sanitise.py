@@ -275,6 +275,27 @@ def test_docx_loses_core_app_and_people_and_keeps_its_text() -> None:
         assert b"Anonymous" in cleaned.read("word/comments.xml")
 
 
+def test_core_properties_are_found_where_the_package_relationships_point() -> None:
+    rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="/meta/props.xml"/>'
+        "</Relationships>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("_rels/.rels", rels)
+        archive.writestr("word/document.xml", DOCUMENT)
+        archive.writestr("meta/props.xml", CORE)
+
+    result = clean_copy(out.getvalue(), filename="odd.docx", sniffed_type=None)
+
+    assert "Office core properties" in result.removed
+    with zipfile.ZipFile(io.BytesIO(result.data)) as cleaned:
+        assert b"Jane" not in cleaned.read("meta/props.xml") and b"coreProperties" in cleaned.read("meta/props.xml")
+
+
 def test_zip_that_is_not_office_is_unsupported() -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:

@@ -50,6 +50,11 @@ _EMPTY_PARTS = {
         b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"/>',
     ),
 }
+_PROPERTY_RELATIONSHIPS = {
+    "/metadata/core-properties": "docProps/core.xml",
+    "/extended-properties": "docProps/app.xml",
+    "/custom-properties": "docProps/custom.xml",
+}
 # Parts that name the people who commented or tracked changes (Word, Excel, PowerPoint).
 _PEOPLE_PARTS = re.compile(
     r"^(word/(document|comments[A-Za-z]*|people|footnotes|endnotes|header\d*|footer\d*)\.xml"
@@ -122,13 +127,14 @@ def clean(data: bytes, kind: str) -> tuple[bytes, list[str], str]:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as archive, zipfile.ZipFile(out, "w") as target:
         members, document_kind = _check(archive)
+        property_parts = _property_parts(archive)
         if archive.comment:
             removed.append("zip comment")
         for member in members:
             info = zipfile.ZipInfo(member.filename, date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_STORED if member.compress_type == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
-            if member.filename in _EMPTY_PARTS:
-                label, empty = _EMPTY_PARTS[member.filename]
+            if member.filename in property_parts:
+                label, empty = _EMPTY_PARTS[property_parts[member.filename]]
                 if _has_children(archive.read(member)):
                     removed.append(label)
                 target.writestr(info, empty)
@@ -161,6 +167,23 @@ def _clean_media(archive: zipfile.ZipFile, member: zipfile.ZipInfo, info: zipfil
         return False  # nothing to remove: keep the picture bit for bit
     target.writestr(info, cleaned)
     return True
+
+
+def _property_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Where this package keeps its core, extended and custom properties: the usual docProps/ names plus
+    whatever the package relationships (_rels/.rels) point to, mapped to the usual name they stand for."""
+    parts = {name: name for name in _EMPTY_PARTS}
+    try:
+        rels = etree.fromstring(archive.read("_rels/.rels"), _PARSER)
+    except KeyError:
+        return parts
+    for relationship in rels:
+        relationship_type = str(relationship.get("Type", ""))
+        target = str(relationship.get("Target", "")).lstrip("/")
+        for suffix, usual in _PROPERTY_RELATIONSHIPS.items():
+            if relationship_type.endswith(suffix) and target and relationship.get("TargetMode") != "External":
+                parts[target] = usual
+    return parts
 
 
 def _has_children(xml: bytes) -> bool:
