@@ -61,7 +61,14 @@ _PEOPLE_PARTS = re.compile(
     r"|xl/(comments\d*\.xml|threadedComments/[^/]+\.xml|persons/[^/]+\.xml|revisions/[^/]+\.xml)"
     r"|ppt/(commentAuthors\.xml|authors\.xml|comments/[^/]+\.xml))$"
 )
-_PERSON_ATTRIBUTES = {"author": "Anonymous", "initials": "A", "userId": "", "providerId": "None", "displayName": "Anonymous"}
+_PERSON_ATTRIBUTES = {
+    "author": "Anonymous",
+    "initials": "A",
+    "userId": "",
+    "userName": "Anonymous",  # xl/revisions/revisionHeaders.xml
+    "providerId": "None",
+    "displayName": "Anonymous",
+}
 _PERSON_ELEMENTS = {"cmAuthor", "author", "person"}  # elements whose `name` attribute is a person's name
 _ANONYMOUS_TEXT_ELEMENTS = {"author"}  # xl/commentsN.xml: <authors><author>Name</author></authors>
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False)
