@@ -15,7 +15,10 @@ from urllib.parse import urlsplit
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
+from intake import languages  # i18n hook
 from intake.i18n import Translator, translator
+from intake.localise import countries, dates  # i18n hook
+from intake.localise.text import normalise_digits  # i18n hook
 from intake.questionnaire import FieldType, Question
 
 TEXT_MAX = 500
@@ -23,9 +26,9 @@ LONG_TEXT_MAX = 20_000
 NUMBER_MAX = 1_000_000_000
 YEAR_MIN, YEAR_MAX = 1900, 2100
 
-YES_WORDS = {"yes", "y", "true", "1", "si", "sí", "oui", "да", "نعم", "ja"}
-NO_WORDS = {"no", "n", "false", "0", "non", "нет", "لا", "nein"}
-NONE_WORDS = {"none", "n/a", "na", "-", "nothing"}
+YES_WORDS = {"yes", "y", "true", "1", "si", "sí", "oui", "да", "نعم", "ja"} | languages.all_yes_words()  # i18n hook
+NO_WORDS = {"no", "n", "false", "0", "non", "нет", "لا", "nein"} | languages.all_no_words()  # i18n hook
+NONE_WORDS = {"none", "n/a", "na", "-", "nothing"}.union(*(lang.none_words for lang in languages.LANGUAGES))  # i18n hook
 
 
 class InvalidAnswer(ValueError):
@@ -54,11 +57,12 @@ def parse(question: Question, raw: str, lang: str = "en") -> Any:
         case FieldType.YES_NO:
             return parse_yes_no(text, t)
         case FieldType.DATE:
+            text = dates.canonical(text, t.lang)  # i18n hook: local month names, orders, words
             return parse_date_range(text, t) if question.range else parse_date(text, t)
         case FieldType.COUNTRY:
             return parse_countries(text, t) if question.multiple else parse_country(text, t)
         case FieldType.NUMBER:
-            return parse_number(text, t, lo=question.min, hi=question.max)
+            return parse_number(normalise_digits(text), t, lo=question.min, hi=question.max)  # i18n hook: Arabic-Indic digits
         case FieldType.EMAIL:
             return parse_email(text, t)
         case FieldType.URL:
@@ -254,36 +258,26 @@ def country_name(code: str) -> str:
 
 
 def parse_country(text: str, t: Translator) -> str:
-    """An ISO 3166-1 alpha-2 code, from a code (2 or 3 letters) or an English name."""
+    """An ISO 3166-1 alpha-2 code, from a code or a name in any supported language (intake.localise.countries)."""
     token = text.strip().strip(".")
-    key = token.casefold()
-    if key in _COUNTRY_ALIASES:
-        return _COUNTRY_ALIASES[key]
     try:
-        return str(pycountry.countries.lookup(token).alpha_2)
-    except LookupError:
-        pass
-    if len(key) >= 4:
-        matches = {
-            c.alpha_2
-            for c in pycountry.countries
-            if any(
-                key in str(getattr(c, attr, "")).casefold()
-                for attr in ("name", "official_name", "common_name")
-            )
-        }
-        if len(matches) == 1:
-            return str(matches.pop())
-        if len(matches) > 1:
-            names = ", ".join(sorted(country_name(c) for c in matches)[:6])
-            raise InvalidAnswer(t("“{text}” could mean several countries ({names}). Which one?", text=token, names=names))
-    raise InvalidAnswer(
-        t("I do not know the country “{text}”. Please give its name in English or its two-letter code (e.g. NG for Nigeria).", text=token)
-    )
+        found = countries.parse_country(token, t.lang)  # i18n hook
+    except countries.UnknownCountry:
+        raise InvalidAnswer(
+            t("I do not know the country “{text}”. Please give its name or its two-letter code (e.g. NG for Nigeria).", text=token)
+        ) from None
+    if isinstance(found, list):
+        names = countries.candidates_text(found, t.lang)
+        raise InvalidAnswer(t("“{text}” could mean several countries ({names}). Which one?", text=token, names=names))
+    return found
 
 
 def parse_countries(text: str, t: Translator) -> list[str]:
-    parts = [p for p in re.split(r"[,;/\n]+|\s+and\s+", text) if p.strip()]
+    try:  # i18n hook: a name with a conjunction in it ("Trinidad y Tobago") is one country
+        return [parse_country(text, t)]
+    except InvalidAnswer:
+        pass
+    parts = [p for p in re.split(r"[,;/\n،]+|\s+(?:and|y|et|и|или|و)\s+", text) if p.strip()]  # i18n hook
     out: list[str] = []
     for part in parts:
         code = parse_country(part, t)
