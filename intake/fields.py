@@ -277,7 +277,7 @@ def parse_countries(text: str, t: Translator) -> list[str]:
         return [parse_country(text, t)]
     except InvalidAnswer:
         pass
-    parts = [p for p in re.split(r"[,;/\n،]+|\s+(?:and|y|et|и|или|و)\s+", text) if p.strip()]  # i18n hook
+    parts = [p for p in re.split(r"[,;/\n،]+|\s+(?:and|y|et|и|или)\s+|\s+و\s*", text) if p.strip()]  # i18n hook
     out: list[str] = []
     for part in parts:
         code = parse_country(part, t)
