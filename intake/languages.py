@@ -114,6 +114,54 @@ def from_header(value: str | None) -> str | None:
     return None
 
 
+# The word "language" in each language, for a `LANGUAGE: es` line in an email or form.
+LANGUAGE_WORDS = ("language", "lang", "idioma", "lengua", "langue", "язык", "اللغة", "لغة")
+_LANGUAGE_LINE = re.compile(
+    rf"^\s*(?:{'|'.join(LANGUAGE_WORDS)})\s*[:：]\s*(?P<value>[^\n]+?)\s*$", re.IGNORECASE | re.MULTILINE
+)
+
+
+def from_name(value: str | None) -> str | None:
+    """The language a code or a name means, in English or in itself: `es`, `Spanish`, `español`, `العربية`."""
+    if not value:
+        return None
+    folded = _fold(value)
+    for lang in LANGUAGES:
+        if folded in (lang.code, _fold(lang.english_name), _fold(lang.native_name)):
+            return lang.code
+    return match(folded) if re.fullmatch(r"[a-z]{2}(?:[-_][a-z0-9]+)*", folded) else None
+
+
+def from_language_line(text: str | None) -> str | None:
+    """The language asked for by a `LANGUAGE: es` / `Idioma: español` / `اللغة: العربية` line in a text."""
+    if not text:
+        return None
+    for m in _LANGUAGE_LINE.finditer(text):
+        if code := from_name(m["value"]):
+            return code
+    return None
+
+
+def choose(*, explicit: str | None = None, stored: str | None = None, hint: str | None = None, text: str | None = None) -> str:
+    """The language to talk in, from the strongest signal down.
+
+    `explicit`: what the submitter chose (`/language`, a `LANGUAGE:` line, `intake chat --lang`);
+    `stored`: the case's or submitter's language; `hint`: Telegram's `language_code` or an email's
+    `Content-Language`; `text`: a body to detect the language of. English when nothing fits.
+    """
+    for candidate in (explicit, stored):
+        if code := from_name(candidate):
+            return code
+    if code := from_header(hint):
+        return code
+    if text:
+        from intake.localise.detect import detect_language  # loads lingua's models only when needed
+
+        if code := detect_language(text):
+            return code
+    return DEFAULT
+
+
 def _fold(word: str) -> str:
     return unicodedata.normalize("NFC", word.strip().strip(".!¡¿?؟").casefold())
 

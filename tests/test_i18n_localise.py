@@ -144,6 +144,20 @@ def test_language_tags_and_words() -> None:
     assert languages.direction("ar") == "rtl" and languages.direction("xx") == "ltr"
 
 
+def test_choosing_the_language() -> None:
+    assert languages.from_name("Español") == "es" and languages.from_name("arabic") == "ar" and languages.from_name("ru-RU") == "ru"
+    assert languages.from_name("Klingon") is None
+    assert languages.from_language_line("Hola\nIdioma: español\n") == "es"
+    assert languages.from_language_line("LANGUAGE: fr") == "fr"
+    assert languages.from_language_line("اللغة: العربية") == "ar"
+    assert languages.from_language_line("Language of the victims: Thai") is None
+    assert languages.choose(explicit="ru", stored="es", hint="fr") == "ru"
+    assert languages.choose(stored="es", hint="fr") == "es"
+    assert languages.choose(hint="fr-CA, en;q=0.5", text="Hello there, this is a case") == "fr"
+    assert languages.choose(hint="pt-BR", text="Здравствуйте, мы хотим сообщить о случае") == "ru"
+    assert languages.choose(hint="pt-BR") == "en"
+
+
 def test_stale_translation_is_refused(tmp_path: Path) -> None:
     source = tmp_path / "default.yaml"
     source.write_text(DEFAULT_PATH.read_text(encoding="utf-8"), encoding="utf-8")
