@@ -12,7 +12,6 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-import pycountry
 from email_validator import EmailNotValidError, validate_email
 
 from intake import languages  # i18n hook
@@ -237,24 +236,12 @@ def parse_date_range(text: str, t: Translator) -> dict[str, Any]:
 
 # ---- countries -------------------------------------------------------------------------------
 
-_COUNTRY_ALIASES = {
-    "uk": "GB", "u.k.": "GB", "britain": "GB", "great britain": "GB", "england": "GB", "scotland": "GB",
-    "wales": "GB", "northern ireland": "GB", "usa": "US", "u.s.": "US", "u.s.a.": "US", "america": "US",
-    "united states of america": "US", "russia": "RU", "iran": "IR", "syria": "SY", "vietnam": "VN",
-    "laos": "LA", "south korea": "KR", "north korea": "KP", "korea": "KR", "moldova": "MD",
-    "tanzania": "TZ", "bolivia": "BO", "venezuela": "VE", "taiwan": "TW", "czech republic": "CZ",
-    "ivory coast": "CI", "cote d'ivoire": "CI", "burma": "MM", "drc": "CD", "dr congo": "CD",
-    "congo-kinshasa": "CD", "congo-brazzaville": "CG", "uae": "AE", "emirates": "AE", "holland": "NL",
-    "palestine": "PS", "macedonia": "MK", "turkey": "TR", "türkiye": "TR", "cape verde": "CV",
-    "swaziland": "SZ", "east timor": "TL", "vatican": "VA", "brunei": "BN", "micronesia": "FM",
-}
+# i18n hook: country names and short forms in every language live in intake/localise/countries.py
 
 
-def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    return str(getattr(country, "common_name", None) or country.name)
+def country_name(code: str, lang: str = "en") -> str:
+    """The country's everyday name in `lang` (CLDR), e.g. for summaries and staff alerts."""
+    return countries.country_name(code, lang)  # i18n hook
 
 
 def parse_country(text: str, t: Translator) -> str:
