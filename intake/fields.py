@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from intake import languages  # i18n hook
 from intake.i18n import Translator, translator
 from intake.localise import countries, dates  # i18n hook
-from intake.localise.text import normalise_digits  # i18n hook
+from intake.localise.text import normalise_digits, strip_marks  # i18n hook
 from intake.questionnaire import FieldType, Question
 
 TEXT_MAX = 500
@@ -27,7 +27,7 @@ YEAR_MIN, YEAR_MAX = 1900, 2100
 
 YES_WORDS = {"yes", "y", "true", "1", "si", "sí", "oui", "да", "نعم", "ja"} | languages.all_yes_words()  # i18n hook
 NO_WORDS = {"no", "n", "false", "0", "non", "нет", "لا", "nein"} | languages.all_no_words()  # i18n hook
-NONE_WORDS = {"none", "n/a", "na", "-", "nothing"}.union(*(lang.none_words for lang in languages.LANGUAGES))  # i18n hook
+NONE_WORDS = {"none", "n/a", "na", "-", "nothing"} | languages.all_none_words()  # i18n hook
 
 
 class InvalidAnswer(ValueError):
@@ -81,7 +81,7 @@ def parse_text(text: str, limit: int, t: Translator) -> str:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().strip(".").casefold())
+    return re.sub(r"\s+", " ", strip_marks(text.strip().strip(".").casefold()))  # i18n hook: "si" matches "Sí"
 
 
 def _match_option(question: Question, token: str, lang: str) -> str | None:

@@ -8,9 +8,10 @@ source language and the fallback for anything untranslated.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
+
+from intake.localise.text import strip_marks
 
 DEFAULT = "en"
 
@@ -163,7 +164,7 @@ def choose(*, explicit: str | None = None, stored: str | None = None, hint: str 
 
 
 def _fold(word: str) -> str:
-    return unicodedata.normalize("NFC", word.strip().strip(".!¡¿?؟").casefold())
+    return strip_marks(word.strip().strip(".!¡¿?؟").casefold())
 
 
 def yes_no(word: str, lang: str | None = None) -> bool | None:
@@ -171,9 +172,9 @@ def yes_no(word: str, lang: str | None = None) -> bool | None:
     folded = _fold(word)
     first = get(lang)
     for language in (first, *LANGUAGES):
-        if folded in language.yes_words:
+        if folded in _with_unaccented(language.yes_words):
             return True
-        if folded in language.no_words:
+        if folded in _with_unaccented(language.no_words):
             return False
     return None
 
@@ -181,15 +182,24 @@ def yes_no(word: str, lang: str | None = None) -> bool | None:
 def is_none_word(word: str, lang: str | None = None) -> bool:
     """Whether the answer means "none" in `lang` or in any language."""
     folded = _fold(word)
-    return any(folded in language.none_words for language in (get(lang), *LANGUAGES))
+    return folded in all_none_words()
+
+
+def _with_unaccented(words: frozenset[str]) -> frozenset[str]:
+    return words | {strip_marks(w) for w in words}
 
 
 def all_yes_words() -> frozenset[str]:
-    return frozenset().union(*(lang.yes_words for lang in LANGUAGES))
+    """Every language's yes words, also without accents ("si" for "sí")."""
+    return _with_unaccented(frozenset().union(*(lang.yes_words for lang in LANGUAGES)))
 
 
 def all_no_words() -> frozenset[str]:
-    return frozenset().union(*(lang.no_words for lang in LANGUAGES))
+    return _with_unaccented(frozenset().union(*(lang.no_words for lang in LANGUAGES)))
+
+
+def all_none_words() -> frozenset[str]:
+    return _with_unaccented(frozenset().union(*(lang.none_words for lang in LANGUAGES)))
 
 
 def isolate(text: str, lang: str | None) -> str:

@@ -105,6 +105,9 @@ def test_fields_read_local_answers() -> None:
     assert parse(QS["immediate_danger"], "لا", "ar") is False
     assert parse(QS["org_attribution"], "Seulement si nécessaire", "fr") == "only_if_necessary"
     assert parse(QS["org_attribution"], "Only if necessary", "fr") == "only_if_necessary"  # English still accepted
+    assert parse(QS["org_attribution"], "seulement si necessaire", "fr") == "only_if_necessary"  # accents optional
+    assert parse(QS["org_attribution"], "si", "es") == "yes"
+    assert parse(QS["immediate_danger"], "si", "es") is True
     with pytest.raises(InvalidAnswer, match="несколько стран"):
         parse(QS["org_country"], "Конго", "ru")
     with pytest.raises(InvalidAnswer, match="Seulement si nécessaire"):
