@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench lock clean messages
+.PHONY: run test lint typecheck pytest bench lock clean messages translations
+
+# gettext catalogs: one .po per language in the repo, compiled to .mo (not committed) with Babel.
+LOCALE := intake/locale
+TRANSLATIONS := es fr ru ar
+MO_FILES := $(foreach l,$(TRANSLATIONS),$(LOCALE)/$(l)/LC_MESSAGES/intake.mo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,9 +18,10 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/pybabel compile --domain intake --directory $(LOCALE) --statistics
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) translations
 	$(BIN)/intake run
 
 lint: $(STAMP)
@@ -24,7 +30,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
@@ -40,8 +46,16 @@ lock: $(BIN)/python
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
 
-# Extract every translatable text (t("…"), N_("…"), plural) into the gettext template.
-messages:
-	mkdir -p intake/locale
-	xgettext --language=Python --from-code=UTF-8 --keyword=t --keyword=N_ --keyword=_ --keyword=plural:1,2 \
-	  --add-comments=translators --sort-by-file -o intake/locale/intake.pot $$(git ls-files 'intake/*.py' 'bot/*.py' 'mail/*.py')
+# Compile each catalog whose .po changed since its .mo was made.
+translations: $(MO_FILES)
+
+$(LOCALE)/%/LC_MESSAGES/intake.mo: $(LOCALE)/%/LC_MESSAGES/intake.po | $(STAMP)
+	$(BIN)/pybabel compile --domain intake --input-file $< --output-file $@ --locale $*
+
+# Extract every translatable text (t("…"), N_("…"), plural) into the template, then merge it into
+# each language's catalog: new texts appear there untranslated (tests/test_i18n_catalogs.py lists them).
+messages: $(STAMP)
+	$(BIN)/pybabel extract --keywords t --keywords N_ --keywords plural:1,2 --add-comments translators: \
+	  --sort-by-file --project magnitsky-intake --copyright-holder "" --msgid-bugs-address "" \
+	  --output-file $(LOCALE)/intake.pot intake bot mail
+	$(BIN)/pybabel update --domain intake --input-file $(LOCALE)/intake.pot --output-dir $(LOCALE) --no-fuzzy-matching

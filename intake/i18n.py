@@ -1,25 +1,54 @@
 """Translation: every text a submitter sees goes through a `Translator` (gettext catalogs).
 
-Message ids are the English texts; `intake/locale/<lang>/LC_MESSAGES/intake.mo` holds the other
-languages (none yet). An unknown language falls back to English.
+Message ids are the English texts. `intake/locale/<lang>/LC_MESSAGES/intake.po` holds each other
+language; `make translations` (run by `make .venv/.installed`, `make run` and `make test`)
+compiles them to `intake.mo` with Babel. A catalog whose `.mo` is missing or older than its `.po`
+is compiled in memory from the `.po` instead, so a fresh checkout never shows stale text. An
+unknown language falls back to English.
 """
 
 from __future__ import annotations
 
 import gettext
+import io
 from functools import lru_cache
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from intake import languages
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "intake"
-DEFAULT_LANG = "en"
+DEFAULT_LANG = languages.DEFAULT
 
 
 def normalise_lang(code: str | None) -> str:
-    """`pt-BR` / `pt_br` → `pt-br`; empty → the default language."""
-    if not code:
-        return DEFAULT_LANG
-    return code.strip().replace("_", "-").lower() or DEFAULT_LANG
+    """A supported language code for a tag (`es-MX` → `es`); an unsupported or empty tag → English."""
+    return languages.match(code) or DEFAULT_LANG
+
+
+def catalog_paths(lang: str) -> tuple[Path, Path]:
+    """The `.po` and `.mo` file of one language."""
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    return folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+
+
+def _load(lang: str) -> gettext.NullTranslations:
+    """The compiled catalog of `lang`, compiling its `.po` in memory when the `.mo` is missing or stale."""
+    po, mo = catalog_paths(lang)
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as fp:
+            return gettext.GNUTranslations(fp)
+    if po.exists():
+        with po.open("rb") as fp:
+            catalog = read_po(fp, locale=lang, domain=DOMAIN)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog, use_fuzzy=False)
+        buffer.seek(0)
+        return gettext.GNUTranslations(buffer)
+    return gettext.NullTranslations()
 
 
 class Translator:
@@ -27,10 +56,8 @@ class Translator:
 
     def __init__(self, lang: str = DEFAULT_LANG) -> None:
         self.lang = normalise_lang(lang)
-        base = self.lang.split("-")[0]
-        self._t = gettext.translation(
-            DOMAIN, localedir=LOCALE_DIR, languages=[self.lang, base], fallback=True
-        )
+        self.direction = languages.direction(self.lang)
+        self._t = gettext.NullTranslations() if self.lang == DEFAULT_LANG else _load(self.lang)
 
     def __call__(self, message: str, /, **values: object) -> str:
         text = self._t.gettext(message)

@@ -349,4 +349,7 @@ def load(path: Path | str) -> Questionnaire:
 
 @lru_cache(maxsize=8)
 def load_default(path: str | None = None) -> Questionnaire:
-    return load(path or DEFAULT_PATH)
+    """The questionnaire with the translations that sit beside it (`default.<lang>.yaml`)."""
+    from intake.questionnaire_i18n import load_translated  # imports this module: loaded here, not at the top
+
+    return load_translated(path or DEFAULT_PATH)

@@ -13,16 +13,18 @@ from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
+from intake import languages
 from intake.i18n import Translator
+from intake.localise.text import strip_marks
 from intake.questionnaire import Question
 
 TEXT_MAX = 500
 LONG_TEXT_MAX = 20_000
 NUMBER_MAX = 1_000_000_000
 
-YES_WORDS = {"yes", "y", "true", "1", "si", "sí", "oui", "да", "نعم", "ja"}
-NO_WORDS = {"no", "n", "false", "0", "non", "нет", "لا", "nein"}
-NONE_WORDS = {"none", "n/a", "na", "-", "nothing"}
+YES_WORDS = {"yes", "y", "true", "1", "si", "sí", "oui", "да", "نعم", "ja"} | languages.all_yes_words()
+NO_WORDS = {"no", "n", "false", "0", "non", "нет", "لا", "nein"} | languages.all_no_words()
+NONE_WORDS = {"none", "n/a", "na", "-", "nothing"} | languages.all_none_words()
 
 
 class InvalidAnswer(ValueError):
@@ -35,7 +37,7 @@ class InvalidAnswer(ValueError):
 
 def norm(text: str) -> str:
     """Case-folded, with inner whitespace collapsed and surrounding dots removed (for matching)."""
-    return re.sub(r"\s+", " ", text.strip().strip(".").casefold())
+    return re.sub(r"\s+", " ", strip_marks(text.strip().strip(".").casefold()))  # "si" matches "Sí"
 
 
 def parse_text(text: str, limit: int, t: Translator) -> str:

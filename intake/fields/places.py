@@ -1,4 +1,4 @@
-"""Places: countries (ISO 3166-1 alpha-2, by code or English name) and places at sea.
+"""Places: countries (ISO 3166-1 alpha-2, by code or a name in any supported language) and places at sea.
 
 A place at sea needs no country: the high seas, a coastal state's exclusive economic zone or
 territorial waters (named by the state), or coordinates. Its value is a small dict:
@@ -11,61 +11,42 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pycountry
-
 from intake.fields.core import InvalidAnswer, norm
 from intake.i18n import Translator
+from intake.localise import countries
 
-_COUNTRY_ALIASES = {
-    "uk": "GB", "u.k.": "GB", "britain": "GB", "great britain": "GB", "england": "GB", "scotland": "GB",
-    "wales": "GB", "northern ireland": "GB", "usa": "US", "u.s.": "US", "u.s.a.": "US", "america": "US",
-    "united states of america": "US", "russia": "RU", "iran": "IR", "syria": "SY", "vietnam": "VN",
-    "laos": "LA", "south korea": "KR", "north korea": "KP", "korea": "KR", "moldova": "MD",
-    "tanzania": "TZ", "bolivia": "BO", "venezuela": "VE", "taiwan": "TW", "czech republic": "CZ",
-    "ivory coast": "CI", "cote d'ivoire": "CI", "burma": "MM", "drc": "CD", "dr congo": "CD",
-    "congo-kinshasa": "CD", "congo-brazzaville": "CG", "uae": "AE", "emirates": "AE", "holland": "NL",
-    "palestine": "PS", "macedonia": "MK", "turkey": "TR", "türkiye": "TR", "cape verde": "CV",
-    "swaziland": "SZ", "east timor": "TL", "vatican": "VA", "brunei": "BN", "micronesia": "FM",
-}
+# country names and short forms in every language live in intake/localise/countries.py
 
 
-def country_name(code: str) -> str:
-    """The common English name of an alpha-2 code (the code itself when unknown)."""
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
-        return code
-    return str(getattr(country, "common_name", None) or country.name)
+def country_name(code: str, lang: str = "en") -> str:
+    """The country's everyday name in `lang` (CLDR), the code itself when unknown."""
+    return countries.country_name(code, lang)
 
 
 def parse_country(text: str, t: Translator) -> str:
-    """An ISO 3166-1 alpha-2 code, from a code (2 or 3 letters) or an English name."""
+    """An ISO 3166-1 alpha-2 code, from a code or a name in any supported language; an ambiguous
+    name ("Congo") is refused with the candidates to choose from."""
     token = text.strip().strip(".")
-    key = token.casefold()
-    if key in _COUNTRY_ALIASES:
-        return _COUNTRY_ALIASES[key]
     try:
-        return str(pycountry.countries.lookup(token).alpha_2)
-    except LookupError:
-        pass
-    if len(key) >= 4:
-        matches = {
-            c.alpha_2
-            for c in pycountry.countries
-            if any(key in str(getattr(c, attr, "")).casefold() for attr in ("name", "official_name", "common_name"))
-        }
-        if len(matches) == 1:
-            return str(matches.pop())
-        if len(matches) > 1:
-            names = ", ".join(sorted(country_name(c) for c in matches)[:6])
-            raise InvalidAnswer(t("“{text}” could mean several countries ({names}). Which one?", text=token, names=names))
-    raise InvalidAnswer(
-        t("I do not know the country “{text}”. Please give its name in English or its two-letter code (e.g. NG for Nigeria).", text=token)
-    )
+        found = countries.parse_country(token, t.lang)
+    except countries.UnknownCountry:
+        raise InvalidAnswer(
+            t("I do not know the country “{text}”. Please give its name or its two-letter code (e.g. NG for Nigeria).", text=token)
+        ) from None
+    if isinstance(found, list):
+        names = countries.candidates_text(found, t.lang)
+        raise InvalidAnswer(t("“{text}” could mean several countries ({names}). Which one?", text=token, names=names))
+    return found
 
 
 def parse_countries(text: str, t: Translator) -> list[str]:
-    """Several countries, separated by commas, semicolons, slashes, lines or "and"."""
-    parts = [p for p in re.split(r"[,;/\n]+|\s+and\s+", text) if p.strip()]
+    """Several countries, separated by commas, semicolons, slashes, lines or "and" in any language;
+    a name with a conjunction in it ("Trinidad y Tobago") is one country."""
+    try:
+        return [parse_country(text, t)]
+    except InvalidAnswer:
+        pass
+    parts = [p for p in re.split(r"[,;/\n،]+|\s+(?:and|y|et|и|или)\s+|\s+و\s*", text) if p.strip()]
     out: list[str] = []
     for part in parts:
         code = parse_country(part, t)
@@ -78,7 +59,7 @@ def parse_countries(text: str, t: Translator) -> list[str]:
 
 def display_countries(value: Any, t: Translator) -> str:
     codes = value if isinstance(value, list) else [value]
-    return ", ".join(f"{country_name(c)} ({c})" for c in codes)
+    return ", ".join(f"{country_name(c, t.lang)} ({c})" for c in codes)
 
 
 # ---- places at sea ---------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from intake.fields.core import (
 from intake.fields.dates import DATE_EXAMPLE, RANGE_EXAMPLE, display_date, parse_date, parse_date_range
 from intake.fields.places import display_countries, display_sea_area, parse_countries, parse_country, parse_sea_area
 from intake.i18n import Translator, translator
+from intake.localise.dates import canonical
+from intake.localise.text import normalise_digits
 from intake.questionnaire import FieldType, Question
 
 Keyboard = Literal["none", "options", "checkboxes", "yes_no", "files"]
@@ -72,8 +74,8 @@ def _files_parse(question: Question, text: str, t: Translator) -> Any:
 
 def _number_parse(question: Question, text: str, t: Translator) -> Any:
     if question.unit == "percent":
-        return parse_percent(text, t, lo=question.min, hi=question.max)
-    return parse_number(text, t, lo=question.min, hi=question.max)
+        return parse_percent(normalise_digits(text), t, lo=question.min, hi=question.max)
+    return parse_number(normalise_digits(text), t, lo=question.min, hi=question.max)  # Arabic-Indic digits too
 
 
 def _number_display(question: Question, value: Any, t: Translator) -> str:
@@ -137,7 +139,7 @@ REGISTRY: dict[FieldType, FieldKind] = {
         ),
         FieldKind(
             FieldType.DATE,
-            parse=lambda q, text, t: parse_date_range(text, t) if q.range else parse_date(text, t),
+            parse=lambda q, text, t: parse_date_range(canonical(text, t.lang), t) if q.range else parse_date(canonical(text, t.lang), t),
             display=lambda q, v, t: display_date(v, t),
             hint=_date_hint,
             example=lambda q, t: RANGE_EXAMPLE if q.range else DATE_EXAMPLE,  # digits: parseable in every language

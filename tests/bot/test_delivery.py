@@ -179,7 +179,7 @@ async def test_reply_429_waited_out(runner: Runner, fake: FakeBotAPI) -> None:
 async def test_commands(app: App, runner: Runner, fake: FakeBotAPI) -> None:
     chat = Chat(runner, CHAT, lang="es")
     await chat.say("/status")
-    assert "no cases" in chat.last_text()
+    assert "no tiene casos" in chat.last_text()  # Telegram's language_code: Spanish
     await chat.say("/start")
     calls = await chat.say("/language")
     assert "Español" in [b[0] for b in calls[-1].buttons]
@@ -188,19 +188,19 @@ async def test_commands(app: App, runner: Runner, fake: FakeBotAPI) -> None:
         sub = await uow.submitters.find(channel="telegram", identity=str(CHAT))
         assert sub is not None and sub.lang == "fr"
     await chat.say("/cancel")
-    await chat.press("No, keep it")
+    await chat.press("Non, le garder")  # now in French
     assert await app.cases.current("telegram", str(CHAT)) is not None
     await chat.say("/cancel")
-    await chat.press("Yes, delete my draft")
+    await chat.press("Oui, supprimer mon brouillon")
     assert await app.cases.current("telegram", str(CHAT)) is None
 
     reference = await submitted_case(app, str(CHAT))
     await chat.say("/status")
     assert reference in chat.last_text()
     calls = await chat.say("/delete")
-    assert f"Withdraw {reference}" in [b[0] for b in calls[-1].buttons]
-    await chat.press(f"Withdraw {reference}")
-    await chat.press(f"Yes, withdraw {reference}")
+    assert f"Retirer {reference}" in [b[0] for b in calls[-1].buttons]
+    await chat.press(f"Retirer {reference}")
+    await chat.press(f"Oui, retirer {reference}")
     statuses = await app.cases.statuses("telegram", str(CHAT))
     assert [s.status for s in statuses if s.reference == reference] == ["withdrawn"]
     await chat.say("/nonsense")
