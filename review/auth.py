@@ -2,8 +2,13 @@
 
 A session cookie carries a random token; the database keeps only its SHA-256. The CSRF token of a
 session is an HMAC of the session token (so it never needs storing in clear) and its hash is kept
-beside the session for comparison. Failed logins are counted per hashed email and per hashed
-client address in `login_attempts`; too many in the window refuses further tries for a while.
+beside the session for comparison. Failed logins are throttled per blind-indexed account-client
+pair and per client (review.throttle: reserve, count, then verify, so parallel tries cannot race
+past the limit); argon2 runs in a thread pool and passwords follow review.passwords' rules.
+
+The login form's CSRF token is bound to a pre-session: a server-minted, signed, short-lived
+cookie (`presession`), whose HMAC the form carries. A cookie the server did not mint is refused,
+so an attacker cannot plant a cookie and a matching field.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.clock import Clock, utcnow
-from review.service import ROLES, Actor, Forbidden, ReviewError
+from review import throttle
+from review.model import ROLES, Actor, Forbidden, ReviewError
+from review.passwords import MIN_PASSWORD, hash_password, password_problem, verify_password
 from storage.repositories import NotFound, StaffRecord
 from storage.review import ReviewQueries, SessionRow
 from storage.store import Store
@@ -33,10 +39,8 @@ log = logging.getLogger(__name__)
 SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILS_PER_EMAIL = 5
-MAX_FAILS_PER_REMOTE = 20
-MIN_PASSWORD = 12
+PRESESSION_MAX = timedelta(hours=2)
+__all__ = ["MIN_PASSWORD", "AuthError", "AuthService", "LoginResult", "SessionInfo", "Throttled", "new_password"]
 REQUIRE_TOTP = "require_totp"
 TOTP_ISSUER = "Magnitsky Intake"
 
@@ -113,9 +117,11 @@ class AuthService:
 
     # ---- accounts ----------------------------------------------------------------------------
 
-    def _check_password(self, password: str) -> None:
-        if len(password) < MIN_PASSWORD:
-            raise AuthError(f"a password needs at least {MIN_PASSWORD} characters")
+    @staticmethod
+    def _check_password(password: str, email: str) -> None:
+        problem = password_problem(password, email=email)
+        if problem:
+            raise AuthError(problem[0].upper() + problem[1:] + ".")
 
     async def add_staff(self, email: str, password: str, role: str, *, by: Actor | None = None, must_change_password: bool = False) -> StaffRecord:
         """Create a staff account (email unique, role reviewer|admin, argon2id hash)."""
@@ -124,8 +130,8 @@ class AuthService:
             raise AuthError("an email address is required")
         if role not in ROLES:
             raise AuthError(f"role must be one of {', '.join(ROLES)}")
-        self._check_password(password)
-        hashed = self.hasher.hash(password)
+        self._check_password(password, email)
+        hashed = await hash_password(self.hasher, password)
         try:
             async with self.store.write() as uow:
                 if await uow.staff.by_email(email) is not None:
@@ -201,9 +207,10 @@ class AuthService:
         if not actor.is_admin:
             raise Forbidden("admins only")
         password = new_password()
+        hashed = await hash_password(self.hasher, password)
         async with self.store.write() as uow:
             now = self.clock()
-            await uow.staff.update(staff_id, password_hash=self.hasher.hash(password), must_change_password=True, failed_logins=0, locked_until=None)
+            await uow.staff.update(staff_id, password_hash=hashed, must_change_password=True, failed_logins=0, locked_until=None)
             await ReviewQueries(uow.session).revoke_sessions(staff_id, now=now)
             await uow.audit.record(action="staff.password_reset", now=now, actor_kind="staff", actor_id=actor.staff_id,
                                    detail={"staff": staff_id}, remote=actor.remote)
@@ -211,14 +218,15 @@ class AuthService:
 
     async def change_password(self, info: SessionInfo, current: str, new: str) -> None:
         """Change your own password; other sessions of yours end."""
-        if not self._verify(info.staff.password_hash, current):
+        if not await verify_password(self.hasher, info.staff.password_hash, current):
             raise AuthError("the current password is wrong")
-        self._check_password(new)
+        self._check_password(new, info.staff.email)
         if new == current:
             raise AuthError("choose a new password")
+        hashed = await hash_password(self.hasher, new)
         async with self.store.write() as uow:
             now = self.clock()
-            await uow.staff.update(info.staff.id, password_hash=self.hasher.hash(new), must_change_password=False)
+            await uow.staff.update(info.staff.id, password_hash=hashed, must_change_password=False)
             await ReviewQueries(uow.session).revoke_sessions(info.staff.id, now=now, except_id=info.id)
             await uow.audit.record(action="staff.password_changed", now=now, actor_kind="staff", actor_id=info.staff.id, detail={})
 
@@ -241,48 +249,47 @@ class AuthService:
 
     # ---- login -------------------------------------------------------------------------------
 
-    def _verify(self, hashed: str, password: str) -> bool:
-        try:
-            return self.hasher.verify(hashed, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-
-    async def _indexes(self, session: AsyncSession, email: str, remote: str | None) -> tuple[str, str | None]:
+    async def _keys(self, session: AsyncSession, email: str, remote: str | None) -> throttle.Keys:
         """Keyed hashes (the blind index) of the email and the client address: no plaintext stored."""
         index = await self.store.keys.blind_index(session)
-        return index("login-email", email), index("login-remote", remote) if remote else None
+        return throttle.Keys(index("login-email", email), index("login-remote", remote) if remote else None)
 
-    async def _throttled(self, queries: ReviewQueries, email_index: str, remote_index: str | None) -> bool:
-        since = self.clock() - THROTTLE_WINDOW
-        if await queries.failed_logins_since(since=since, email_index=email_index) >= MAX_FAILS_PER_EMAIL:
-            return True
-        return remote_index is not None and await queries.failed_logins_since(since=since, remote_index=remote_index) >= MAX_FAILS_PER_REMOTE
+    async def _reserve(self, email: str, remote: str | None) -> tuple[throttle.Keys, str]:
+        """Reserve a failed attempt (committed), then count: refused tries raise `Throttled`."""
+        async with self.store.write() as uow:
+            keys = await self._keys(uow.session, email, remote)
+            attempt = await throttle.Attempts(uow.session).reserve(keys, now=self.clock())
+        async with self.store.read() as uow:
+            wait = await throttle.over_limit(throttle.Attempts(uow.session), keys, self.clock())
+        if wait is not None:
+            async with self.store.write() as uow:
+                await throttle.Attempts(uow.session).drop(attempt)
+            log.warning("login throttled")
+            raise Throttled(f"Too many failed attempts. Wait {throttle.in_words(wait)} and try again.")
+        return keys, attempt
 
     async def login(self, email: str, password: str, *, remote: str | None) -> LoginResult:
-        """Check email + password (throttled); on success open a session at the right stage."""
-        email = email.strip().lower()
+        """Check email + password (throttled, verified off the event loop); on success open a
+        session at the right stage."""
+        email = email.strip().lower()[:320]
+        keys, attempt = await self._reserve(email, remote)
         async with self.store.read() as uow:
-            email_index, remote_index = await self._indexes(uow.session, email, remote)
-            if await self._throttled(ReviewQueries(uow.session), email_index, remote_index):
-                log.warning("login throttled")
-                raise Throttled("Too many failed attempts. Wait a few minutes and try again.")
             staff = await uow.staff.by_email(email)
             require_all = bool(await ReviewQueries(uow.session).get_setting(REQUIRE_TOTP))
-        ok = self._verify(staff.password_hash if staff else self._dummy, password) and staff is not None and staff.active
-        async with self.store.write() as uow:
-            queries = ReviewQueries(uow.session)
-            now = self.clock()
-            await queries.add_login_attempt(email_index=email_index, remote_index=remote_index, success=ok, now=now)
-            if not ok or staff is None:
-                if staff is not None:
+        ok = await verify_password(self.hasher, staff.password_hash if staff else self._dummy, password[:1024])
+        ok = ok and staff is not None and staff.active
+        if not ok or staff is None:
+            if staff is not None:  # the reservation stays: a verified failure
+                async with self.store.write() as uow:
                     await uow.staff.update(staff.id, failed_logins=staff.failed_logins + 1)
-                    await uow.audit.record(action="staff.login_failed", now=now, actor_kind="staff", actor_id=staff.id, detail={}, remote=remote)
-        if not ok or staff is None:  # raised after the commit, so the failed attempt is counted
+                    await uow.audit.record(action="staff.login_failed", now=self.clock(), actor_kind="staff", actor_id=staff.id,
+                                           detail={}, remote=remote)
             log.info("login failed")
             raise AuthError("Wrong email or password.")
         async with self.store.write() as uow:
             queries = ReviewQueries(uow.session)
             now = self.clock()
+            await throttle.Attempts(uow.session).succeeded(attempt, keys)
             second_ok = staff.totp_secret is None and not (staff.totp_required or require_all)
             token = secrets.token_urlsafe(32)
             csrf = csrf_for(token)
@@ -291,10 +298,47 @@ class AuthService:
             await uow.staff.update(staff.id, failed_logins=0, last_login_at=now)
             # housekeeping: expired sessions and attempts older than any throttle window go
             await queries.purge_sessions(before=now)
-            await queries.purge_login_attempts(before=now - timedelta(days=1))
+            await queries.purge_login_attempts(before=now - throttle.KEEP)
             await uow.audit.record(action="staff.login", now=now, actor_kind="staff", actor_id=staff.id, detail={"second_factor": not second_ok}, remote=remote)
         log.info("staff %s logged in", staff.id)
         return LoginResult(token, csrf, self._stage(staff, second_ok, require_all))
+
+    # ---- login CSRF bound to a pre-session ---------------------------------------------------
+
+    async def _index(self) -> Any:
+        async with self.store.read() as uow:
+            return await self.store.keys.blind_index(uow.session)
+
+    async def new_presession(self) -> tuple[str, str]:
+        """A fresh pre-session cookie value (nonce, time, server signature) and the login form's
+        CSRF token bound to it."""
+        index = await self._index()
+        body = f"{secrets.token_urlsafe(18)}.{int(self.clock().timestamp())}"
+        cookie = f"{body}.{index('login-presession', body)[:32]}"
+        return cookie, index("login-csrf", cookie)
+
+    async def presession_token(self, cookie: str | None) -> str | None:
+        """The form token for an existing, valid pre-session cookie; None when it is not one the
+        server minted (or it expired)."""
+        if not cookie or len(cookie) > 200 or cookie.count(".") != 2:
+            return None
+        index = await self._index()
+        body, signature = cookie.rsplit(".", 1)
+        if not hmac.compare_digest(index("login-presession", body)[:32], signature):
+            return None
+        try:
+            issued = int(body.split(".", 1)[1])
+        except ValueError:
+            return None
+        age = self.clock().timestamp() - issued
+        if not 0 <= age <= PRESESSION_MAX.total_seconds():
+            return None
+        return str(index("login-csrf", cookie))
+
+    async def login_csrf_ok(self, cookie: str | None, submitted: str) -> bool:
+        """Whether the form's token is the one bound to this server-minted pre-session cookie."""
+        expected = await self.presession_token(cookie)
+        return expected is not None and bool(submitted) and hmac.compare_digest(expected, submitted)
 
     @staticmethod
     def _stage(staff: StaffRecord, second_ok: bool, require_all: bool) -> str:
@@ -344,18 +388,15 @@ class AuthService:
         secret = info.staff.totp_secret
         if secret is None:
             return False
-        async with self.store.read() as uow:
-            email_index, remote_index = await self._indexes(uow.session, info.staff.email, remote)
-            if await self._throttled(ReviewQueries(uow.session), email_index, remote_index):
-                raise Throttled("Too many failed attempts. Wait a few minutes and try again.")
+        keys, attempt = await self._reserve(info.staff.email, remote)
         step = totp_step(secret, code, self.clock())
         async with self.store.write() as uow:
             queries = ReviewQueries(uow.session)
             now = self.clock()
             # a code is good once: a replay of the same (or an older) time step is refused
             ok = step is not None and await queries.claim_totp_step(info.staff.id, step)
-            await queries.add_login_attempt(email_index=email_index, remote_index=remote_index, success=ok, now=now)
             if ok:
+                await throttle.Attempts(uow.session).succeeded(attempt, keys)
                 await queries.update_session(info.id, second_factor_ok=True, last_seen_at=now)
             await uow.audit.record(action="staff.totp_ok" if ok else "staff.totp_failed", now=now, actor_kind="staff",
                                    actor_id=info.staff.id, detail={}, remote=remote)

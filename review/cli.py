@@ -39,7 +39,8 @@ def _run(fn: Callable[[ReviewService, AuthService], Awaitable[T]]) -> T:
     migrate_db(settings)
 
     async def go(application: core.App) -> T:
-        review = ReviewService(application.store, application.questionnaire, clock=application.clock)
+        review = ReviewService(application.store, application.questionnaire, clock=application.clock,
+                               reviewers_may_note_others=application.settings.reviewers_may_note_others)
         return await fn(review, AuthService(application.store, clock=application.clock))
 
     try:
