@@ -13,6 +13,7 @@ so an attacker cannot plant a cookie and a matching field.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -40,6 +41,7 @@ SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
 PRESESSION_MAX = timedelta(hours=2)
+LOGINS_AT_ONCE = 4
 __all__ = ["MIN_PASSWORD", "AuthError", "AuthService", "LoginResult", "SessionInfo", "Throttled", "new_password"]
 REQUIRE_TOTP = "require_totp"
 TOTP_ISSUER = "Magnitsky Intake"
@@ -114,6 +116,9 @@ class AuthService:
         self.clock = clock
         self.hasher = hasher or PasswordHasher()  # argon2id with the library's recommended cost
         self._dummy = self.hasher.hash(secrets.token_hex(16))
+        # logins in progress at once: a burst queues here, holding no database connection, so the
+        # rest of the console (and /healthz) keeps its connections
+        self._gate = asyncio.Semaphore(LOGINS_AT_ONCE)
 
     # ---- accounts ----------------------------------------------------------------------------
 
@@ -270,8 +275,11 @@ class AuthService:
 
     async def login(self, email: str, password: str, *, remote: str | None) -> LoginResult:
         """Check email + password (throttled, verified off the event loop); on success open a
-        session at the right stage."""
-        email = email.strip().lower()[:320]
+        session at the right stage. At most LOGINS_AT_ONCE run at a time; the rest wait their turn."""
+        async with self._gate:
+            return await self._login(email.strip().lower()[:320], password, remote=remote)
+
+    async def _login(self, email: str, password: str, *, remote: str | None) -> LoginResult:
         keys, attempt = await self._reserve(email, remote)
         async with self.store.read() as uow:
             staff = await uow.staff.by_email(email)
@@ -281,7 +289,7 @@ class AuthService:
         if not ok or staff is None:
             if staff is not None:  # the reservation stays: a verified failure
                 async with self.store.write() as uow:
-                    await uow.staff.update(staff.id, failed_logins=staff.failed_logins + 1)
+                    await throttle.Attempts(uow.session).count_failure(staff.id)
                     await uow.audit.record(action="staff.login_failed", now=self.clock(), actor_kind="staff", actor_id=staff.id,
                                            detail={}, remote=remote)
             log.info("login failed")

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LoginAttempt, new_id
+from storage.models import LoginAttempt, Staff, new_id
 
 Ladder = tuple[tuple[timedelta, int], ...]
 PAIR_LADDER: Ladder = ((timedelta(minutes=1), 5), (timedelta(minutes=15), 10), (timedelta(hours=1), 20), (timedelta(days=1), 50))
@@ -42,7 +42,8 @@ class Keys:
 class Attempts:
     """The login-attempt rows the throttle reads and writes, in the caller's transaction.
 
-    (SQL for `login_attempts` beyond storage.review's: reserve, settle, count a pair.)"""
+    (SQL for `login_attempts` beyond storage.review's: reserve, settle, count a pair; and the
+    staff row's failure counter, incremented in SQL.)"""
 
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -61,6 +62,10 @@ class Attempts:
         stmt = stmt.where(LoginAttempt.remote_index.is_(None) if client is None else LoginAttempt.remote_index == client)
         count, oldest = (await self.s.execute(stmt)).one()
         return int(count or 0), oldest
+
+    async def count_failure(self, staff_id: str) -> None:
+        """Add one to the staff member's failed-login counter atomically (parallel failures all count)."""
+        await self.s.execute(update(Staff).where(Staff.id == staff_id).values(failed_logins=Staff.failed_logins + 1))
 
     async def drop(self, attempt_id: str) -> None:
         await self.s.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))

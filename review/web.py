@@ -30,7 +30,7 @@ from review import action_table, routes_account, routes_admin, routes_api, route
 from review.auth import AuthService, Throttled
 from review.model import CaseNotFound, Conflict, Forbidden, ReviewError
 from review.service import ReviewService
-from review.webctx import DONE, AdminOnly, Console, CsrfFailed, LoginRequired, error_page, is_api
+from review.webctx import DONE, AdminOnly, Console, CsrfFailed, LoginRequired, console_of, error_page, is_api
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -41,22 +41,28 @@ CSP = (
 TITLES = {400: "Not done", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Not done", 429: "Slow down"}
 
 
+def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
+    """CSP, nosniff, no-referrer, no framing (and HSTS behind https) for every response."""
+    headers = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"cross-origin-resource-policy", b"same-origin"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+    if https:
+        headers.append((b"strict-transport-security", b"max-age=31536000"))
+    return headers
+
+
 class SecurityHeaders:
-    """ASGI middleware adding CSP, nosniff, no-referrer, no framing and no-store to every response."""
+    """ASGI middleware adding the security headers and no-store to every response."""
 
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
-        self.headers = [
-            (b"content-security-policy", CSP.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"x-frame-options", b"DENY"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-            (b"cross-origin-resource-policy", b"same-origin"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-        ]
-        if https:
-            self.headers.append((b"strict-transport-security", b"max-age=31536000"))
+        self.headers = security_headers(https)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -133,11 +139,17 @@ def add_error_pages(web: FastAPI) -> None:
 
     @web.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
+        # runs outside the middleware stack (Starlette's ServerErrorMiddleware): add the headers here
         log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        response: Response
         if is_api(request):
-            return JSONResponse({"detail": "internal error"}, status_code=500)
-        return error_page(request, 500, "Something went wrong",
-                          "The console could not do that. Nothing was shown or changed; try again, and tell an admin if it persists.")
+            response = JSONResponse({"detail": "internal error"}, status_code=500)
+        else:
+            response = error_page(request, 500, "Something went wrong",
+                                  "The console could not do that. Nothing was shown or changed; try again, and tell an admin if it persists.")
+        for key, value in [*security_headers(console_of(request).https), (b"cache-control", b"no-store")]:
+            response.headers[key.decode()] = value.decode()
+        return response
 
 
 def jsonable(errors: Sequence[object]) -> list[object]:

@@ -111,7 +111,7 @@ async def test_drafts_are_for_admins(app: App, review: ReviewService, alice: Act
     admin_page = await review.queue(QueueFilter(statuses=["draft"]), actor=admin)
     assert [i.reference for i in admin_page.items] == [draft] and admin_page.counts["draft"] == 1
     assert (await review.show(draft, admin)).status == "draft"
-    assert [d["action"] for _, d in await refusals(app, draft)] == ["view", "note"]
+    assert sorted(str(d["action"]) for _, d in await refusals(app, draft)) == ["note", "view"]
 
 
 @pytest.fixture
