@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from review.base import ServiceBase
-from review.model import ActionRefused, Actor, CaseNotFound, FailedItems, Forbidden, ReviewError
+from review.base import ServiceBase, refusals_audited
+from review.model import AccessRefused, ActionRefused, Actor, CaseNotFound, FailedItems, ReviewError
 from storage.repositories import NotFound
 from storage.review import ReviewQueries
 
@@ -16,11 +16,12 @@ log = logging.getLogger(__name__)
 class FailedQueue(ServiceBase):
     """Admin views of failed inbox and outbox rows, and retrying them."""
 
+    @refusals_audited
     async def failed_items(self, actor: Actor) -> FailedItems:
         """Inbox messages that failed processing and outbox messages that could not be delivered.
         Shows ids, times, sizes and error reasons — never the content."""
         if not actor.is_admin:
-            raise Forbidden("admins only")
+            raise AccessRefused("admins only", action="failed.list")
         async with self.store.read() as uow:
             inbox = await uow.inbox.list(status="failed")
             outbox = await uow.outbox.list(status="failed")
@@ -38,10 +39,11 @@ class FailedQueue(ServiceBase):
                      "error": r.last_error, "created_at": r.created_at.isoformat()} for r in outbox],
         )
 
+    @refusals_audited
     async def retry(self, actor: Actor, kind: str, item_id: str) -> None:
         """Put a failed inbox or outbox row back to be processed again."""
         if not actor.is_admin:
-            raise Forbidden("admins only")
+            raise AccessRefused("admins only", action="failed.retry")
         async with self.store.write() as uow:
             now = self.clock()
             if kind == "outbox":

@@ -6,13 +6,16 @@ not easy to guess by zxcvbn's estimate (common passwords, keyboard walks, dates,
 given the email as context. Each refusal says why in words staff can act on.
 
 argon2 is deliberately slow (tens of milliseconds, 64 MiB each), so hashing and verifying run in
-a small thread pool shared by the process: the event loop keeps serving other requests during a
-burst of logins, and at most `HASH_THREADS` hashes use memory at once.
+a small thread pool shared by the process, at a lower CPU priority (nice +10): the event loop keeps
+serving other requests during a burst of logins, and at most `HASH_THREADS` hashes use memory at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
@@ -23,7 +26,17 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 MIN_SCORE = 3  # zxcvbn: 3 = "safely unguessable: moderate protection from offline slow-hash scenario"
 HASH_THREADS = 2
-_pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2")
+HASH_NICE = 10
+
+
+def _lower_priority() -> None:
+    """Run this hashing thread (and the lane threads argon2 starts from it) at a lower CPU priority,
+    so that on a busy machine the event loop is scheduled before the hashes."""
+    with contextlib.suppress(AttributeError, OSError):  # not on every platform
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICE)
+
+
+_pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2", initializer=_lower_priority)
 
 
 def _longest_run(password: str) -> int:

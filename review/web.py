@@ -28,9 +28,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from intake.app import App
 from review import action_table, routes_account, routes_admin, routes_api, routes_cases
 from review.auth import AuthService, Throttled
-from review.model import CaseNotFound, Conflict, Forbidden, ReviewError
+from review.model import AccessRefused, CaseNotFound, Conflict, Forbidden, ReviewError
 from review.service import ReviewService
-from review.webctx import DONE, AdminOnly, Console, CsrfFailed, LoginRequired, console_of, error_page, is_api
+from review.webctx import DONE, AdminOnly, Console, CsrfFailed, LoginRequired, actor_of, console_of, error_page, is_api
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -112,6 +112,10 @@ def add_error_pages(web: FastAPI) -> None:
 
     @web.exception_handler(AdminOnly)
     async def _admin_only(request: Request, exc: AdminOnly) -> Response:
+        info = getattr(request.state, "info", None)
+        if info is not None:  # audited like every refusal: the route, never its content
+            route = getattr(request.scope.get("route"), "path", "admin")
+            await console_of(request).review.record_refusal(actor_of(request, info), AccessRefused("admins only", action=f"{request.method} {route}"))
         if is_api(request):
             return JSONResponse({"detail": "admins only"}, status_code=403)
         return error_page(request, 403, "Forbidden", "This page is for admins.")

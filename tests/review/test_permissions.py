@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from intake import app as core
@@ -23,6 +24,7 @@ from review.auth import AuthService
 from review.model import AccessRefused, Conflict, QueueFilter
 from review.service import Actor, ReviewService
 from review.web import create_app
+from storage.models import AuditEvent
 from tests.review.conftest import add_staff, make_case
 from tests.review.test_web import csrf_of, login
 
@@ -153,6 +155,12 @@ async def test_console_and_api_refuse_with_403(app: App, client: httpx.AsyncClie
     r = await client.get(f"/cases/{draft}")
     assert r.status_code == 403 and r.headers["content-type"].startswith("text/html") and "only admins see drafts" in r.text
     assert "Unsubmitted drafts" not in (await client.get("/")).text
+    assert (await client.get("/admin/failed")).status_code == 403
+    async with app.store.read() as uow:
+        details = (await uow.session.execute(select(AuditEvent.detail, AuditEvent.actor_id).where(AuditEvent.action == "access.refused",
+                                                                                               AuditEvent.case_id.is_(None)))).all()
+    assert sorted(str(d[0]["action"]) for d in details) == ["GET /admin/failed", "queue.drafts", "queue.drafts"]
+    assert {d[1] for d in details} == {bob.staff_id}
     assert "draft" not in (await client.get("/api/queue")).json()["counts"]
     # an admin sees the count and may act
     await client.post("/logout", data={"csrf": token})
