@@ -23,7 +23,7 @@ from intake.app import App
 from review.auth import AuthError, AuthService
 from review.runtime import Console
 from review.service import Actor, ReviewService
-from review.throttle import PAIR_LADDER
+from review.throttle import CLIENT_LADDER, PAIR_LADDER
 from review.web import create_app
 from storage.models import AuditEvent
 from tests.review.conftest import PASSWORD
@@ -200,3 +200,15 @@ async def test_login_csrf_is_bound_to_a_server_presession(app: App, web: FastAPI
         assert await post(client, cookie, real) == 403  # an expired pre-session
         client.cookies.clear()
         assert (await login(client, "alice@example.org")).status_code == 303  # a fresh form works
+
+
+async def test_one_client_guessing_many_accounts_is_slowed(app: App, web: FastAPI, alice: Actor) -> None:
+    per_client = CLIENT_LADDER[0][1]
+    async with client_at(web, "198.51.100.8") as sprayer, client_at(web, "192.0.2.11") as owner:
+        for n in range(per_client):  # one wrong password each for many accounts: every pair stays under its limit
+            assert (await login(sprayer, f"user{n}@example.org", "guess guess guess")).status_code == 401
+        refused = await login(sprayer, "alice@example.org")
+        assert refused.status_code == 429 and "Too many failed attempts" in refused.text  # the client's own ladder
+        assert (await login(owner, "alice@example.org")).status_code == 303
+        app.clock.advance(seconds=61)  # type: ignore[attr-defined]
+        assert (await login(sprayer, "alice@example.org")).status_code == 303
