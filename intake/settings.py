@@ -138,6 +138,29 @@ class Settings(BaseSettings):
         if problems:
             raise SettingsError("\n".join(problems))
 
+    # ---- staff console hardening (review) ----------------------------------------------------
+    # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks
+    # (e.g. "10.0.0.5, 192.168.0.0/24"); empty (the default) believes no one, loopback included.
+    trusted_proxies: str = ""
+    # Whether a reviewer may add internal notes to a case another staff member has claimed.
+    reviewers_may_note_others: bool = False
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        for item in (v.strip() for v in value.split(",")):
+            if item:
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"INTAKE_TRUSTED_PROXIES: '{item}' is not an IP address or network") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """INTAKE_TRUSTED_PROXIES as a list (empty: X-Forwarded-For is never believed)."""
+        return [v.strip() for v in self.trusted_proxies.split(",") if v.strip()]
+
 
 def async_url(url: str) -> str:
     if url.startswith("sqlite:///"):

@@ -2,8 +2,13 @@
 
 A session cookie carries a random token; the database keeps only its SHA-256. The CSRF token of a
 session is an HMAC of the session token (so it never needs storing in clear) and its hash is kept
-beside the session for comparison. Failed logins are counted per hashed email and per hashed
-client address in `login_attempts`; too many in the window refuses further tries for a while.
+beside the session for comparison. Failed logins are throttled per blind-indexed account-client
+pair and per client (review.throttle: reserve, count, then verify, so parallel tries cannot race
+past the limit); argon2 runs in a thread pool and passwords follow review.passwords' rules.
+
+The login form's CSRF token is bound to a pre-session: a server-minted, signed, short-lived
+cookie (`presession`), whose HMAC the form carries. A cookie the server did not mint is refused,
+so an attacker cannot plant a cookie and a matching field.
 """
 
 from __future__ import annotations
@@ -17,36 +22,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyotp
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.clock import Clock, utcnow
-from review.service import ROLES, Actor, Forbidden, ReviewError
-from storage.repositories import NotFound, StaffRecord
+from review import throttle
+from review.accounts import REQUIRE_TOTP, AuthError, StaffAccounts, Throttled, new_password
+from review.model import Actor
+from review.passwords import MIN_PASSWORD, verify_password
+from storage.repositories import StaffRecord
 from storage.review import ReviewQueries, SessionRow
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILS_PER_EMAIL = 5
-MAX_FAILS_PER_REMOTE = 20
-MIN_PASSWORD = 12
-REQUIRE_TOTP = "require_totp"
+PRESESSION_MAX = timedelta(hours=2)
+__all__ = ["MIN_PASSWORD", "REQUIRE_TOTP", "AuthError", "AuthService", "LoginResult", "SessionInfo", "Throttled", "new_password"]
 TOTP_ISSUER = "Magnitsky Intake"
-
-
-class AuthError(ReviewError):
-    """A login or account request refused; the message is safe to show."""
-
-
-class Throttled(AuthError):
-    """Too many failed attempts recently."""
 
 
 def _sha(kind: str, value: str) -> str:
@@ -73,11 +64,6 @@ def totp_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def new_password() -> str:
-    """A random one-time password (about 120 bits)."""
-    return secrets.token_urlsafe(15)
-
-
 @dataclass
 class LoginResult:
     token: str
@@ -102,187 +88,55 @@ class SessionInfo:
         return bool(submitted) and hmac.compare_digest(self.csrf, submitted or "")
 
 
-class AuthService:
-    """Accounts, logins, second factor, sessions and the console's run-time settings."""
-
-    def __init__(self, store: Store, *, clock: Clock = utcnow, hasher: PasswordHasher | None = None) -> None:
-        self.store = store
-        self.clock = clock
-        self.hasher = hasher or PasswordHasher()  # argon2id with the library's recommended cost
-        self._dummy = self.hasher.hash(secrets.token_hex(16))
-
-    # ---- accounts ----------------------------------------------------------------------------
-
-    def _check_password(self, password: str) -> None:
-        if len(password) < MIN_PASSWORD:
-            raise AuthError(f"a password needs at least {MIN_PASSWORD} characters")
-
-    async def add_staff(self, email: str, password: str, role: str, *, by: Actor | None = None, must_change_password: bool = False) -> StaffRecord:
-        """Create a staff account (email unique, role reviewer|admin, argon2id hash)."""
-        email = email.strip().lower()
-        if "@" not in email or len(email) > 320 or any(c.isspace() for c in email):
-            raise AuthError("an email address is required")
-        if role not in ROLES:
-            raise AuthError(f"role must be one of {', '.join(ROLES)}")
-        self._check_password(password)
-        hashed = self.hasher.hash(password)
-        try:
-            async with self.store.write() as uow:
-                if await uow.staff.by_email(email) is not None:
-                    raise AuthError("a staff member with that email exists")
-                now = self.clock()
-                record = await uow.staff.add(email=email, password_hash=hashed, role=role, now=now, must_change_password=must_change_password)
-                await uow.audit.record(action="staff.added", now=now, actor_kind="staff" if by else "system",
-                                       actor_id=by.staff_id if by else None, detail={"staff": record.id, "role": role},
-                                       remote=by.remote if by else None)
-        except IntegrityError:
-            raise AuthError("a staff member with that email exists") from None
-        return record
-
-    async def ensure_first_admin(self, email: str = "admin@localhost") -> tuple[str, str] | None:
-        """With no staff at all, create one admin with a one-time password and return (email, password)."""
-        async with self.store.read() as uow:
-            if await uow.staff.count() > 0:
-                return None
-        password = new_password()
-        try:
-            await self.add_staff(email, password, "admin", must_change_password=True)
-        except AuthError:
-            return None  # another process created it first
-        return email, password
-
-    async def list_staff(self) -> list[StaffRecord]:
-        async with self.store.read() as uow:
-            return await uow.staff.list()
-
-    async def by_email(self, email: str) -> StaffRecord | None:
-        async with self.store.read() as uow:
-            return await uow.staff.by_email(email)
-
-    async def actor_for(self, email: str, remote: str = "cli") -> Actor:
-        """The active staff member with this email, as an actor (for the CLI's `--as`)."""
-        staff = await self.by_email(email)
-        if staff is None or not staff.active:
-            raise AuthError(f"no active staff member {email}")
-        return Actor(staff.id, staff.email, staff.role, remote)
-
-    async def update_staff(self, actor: Actor, staff_id: str, *, role: str | None = None, active: bool | None = None,
-                           totp_required: bool | None = None, reset_totp: bool = False) -> None:
-        """Admin: change a staff member's role, active flag, TOTP requirement, or clear their TOTP."""
-        if not actor.is_admin:
-            raise Forbidden("admins only")
-        fields: dict[str, Any] = {}
-        if role is not None:
-            if role not in ROLES:
-                raise AuthError(f"role must be one of {', '.join(ROLES)}")
-            fields["role"] = role
-        if active is not None:
-            fields["active"] = active
-        if totp_required is not None:
-            fields["totp_required"] = totp_required
-        if reset_totp:
-            fields["totp_secret"] = None
-        if staff_id == actor.staff_id and (fields.get("active") is False or fields.get("role") == "reviewer"):
-            raise AuthError("you cannot demote or deactivate yourself")
-        async with self.store.write() as uow:
-            try:
-                await uow.staff.get(staff_id)
-            except NotFound:
-                raise AuthError("no such staff member") from None
-            now = self.clock()
-            await uow.staff.update(staff_id, **fields)
-            if fields.get("active") is False or reset_totp:
-                await ReviewQueries(uow.session).revoke_sessions(staff_id, now=now)
-            await uow.audit.record(action="staff.updated", now=now, actor_kind="staff", actor_id=actor.staff_id,
-                                   detail={"staff": staff_id, "fields": sorted(fields)}, remote=actor.remote)
-
-    async def reset_password(self, actor: Actor, staff_id: str) -> str:
-        """Admin: give a staff member a new one-time password (changed at next login)."""
-        if not actor.is_admin:
-            raise Forbidden("admins only")
-        password = new_password()
-        async with self.store.write() as uow:
-            now = self.clock()
-            await uow.staff.update(staff_id, password_hash=self.hasher.hash(password), must_change_password=True, failed_logins=0, locked_until=None)
-            await ReviewQueries(uow.session).revoke_sessions(staff_id, now=now)
-            await uow.audit.record(action="staff.password_reset", now=now, actor_kind="staff", actor_id=actor.staff_id,
-                                   detail={"staff": staff_id}, remote=actor.remote)
-        return password
-
-    async def change_password(self, info: SessionInfo, current: str, new: str) -> None:
-        """Change your own password; other sessions of yours end."""
-        if not self._verify(info.staff.password_hash, current):
-            raise AuthError("the current password is wrong")
-        self._check_password(new)
-        if new == current:
-            raise AuthError("choose a new password")
-        async with self.store.write() as uow:
-            now = self.clock()
-            await uow.staff.update(info.staff.id, password_hash=self.hasher.hash(new), must_change_password=False)
-            await ReviewQueries(uow.session).revoke_sessions(info.staff.id, now=now, except_id=info.id)
-            await uow.audit.record(action="staff.password_changed", now=now, actor_kind="staff", actor_id=info.staff.id, detail={})
-
-    # ---- settings ----------------------------------------------------------------------------
-
-    async def settings(self) -> dict[str, Any]:
-        async with self.store.read() as uow:
-            values = await ReviewQueries(uow.session).all_settings()
-        return {REQUIRE_TOTP: bool(values.get(REQUIRE_TOTP, False)), **{k: v for k, v in values.items() if k != REQUIRE_TOTP}}
-
-    async def set_require_totp(self, actor: Actor, value: bool) -> None:
-        """Admin: require TOTP of every staff member (those without it enrol at next login)."""
-        if not actor.is_admin:
-            raise Forbidden("admins only")
-        async with self.store.write() as uow:
-            now = self.clock()
-            await ReviewQueries(uow.session).set_setting(REQUIRE_TOTP, value, now=now, by=actor.staff_id)
-            await uow.audit.record(action="settings.changed", now=now, actor_kind="staff", actor_id=actor.staff_id,
-                                   detail={"key": REQUIRE_TOTP, "value": value}, remote=actor.remote)
+class AuthService(StaffAccounts):
+    """Accounts (review.accounts), logins, second factor and sessions."""
 
     # ---- login -------------------------------------------------------------------------------
 
-    def _verify(self, hashed: str, password: str) -> bool:
-        try:
-            return self.hasher.verify(hashed, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-
-    async def _indexes(self, session: AsyncSession, email: str, remote: str | None) -> tuple[str, str | None]:
+    async def _keys(self, session: Any, email: str, remote: str | None) -> throttle.Keys:  # the unit of work's session
         """Keyed hashes (the blind index) of the email and the client address: no plaintext stored."""
         index = await self.store.keys.blind_index(session)
-        return index("login-email", email), index("login-remote", remote) if remote else None
+        return throttle.Keys(index("login-email", email), index("login-remote", remote) if remote else None)
 
-    async def _throttled(self, queries: ReviewQueries, email_index: str, remote_index: str | None) -> bool:
-        since = self.clock() - THROTTLE_WINDOW
-        if await queries.failed_logins_since(since=since, email_index=email_index) >= MAX_FAILS_PER_EMAIL:
-            return True
-        return remote_index is not None and await queries.failed_logins_since(since=since, remote_index=remote_index) >= MAX_FAILS_PER_REMOTE
+    async def _reserve(self, email: str, remote: str | None) -> tuple[throttle.Keys, str]:
+        """Reserve a failed attempt (committed), then count: refused tries raise `Throttled`."""
+        async with self.store.write() as uow:
+            keys = await self._keys(uow.session, email, remote)
+            attempt = await throttle.Attempts(uow.session).reserve(keys, now=self.clock())
+        async with self.store.read() as uow:
+            wait = await throttle.over_limit(throttle.Attempts(uow.session), keys, self.clock())
+        if wait is not None:
+            async with self.store.write() as uow:
+                await throttle.Attempts(uow.session).drop(attempt)
+            log.warning("login throttled")
+            raise Throttled(f"Too many failed attempts. Wait {throttle.in_words(wait)} and try again.")
+        return keys, attempt
 
     async def login(self, email: str, password: str, *, remote: str | None) -> LoginResult:
-        """Check email + password (throttled); on success open a session at the right stage."""
-        email = email.strip().lower()
+        """Check email + password (throttled, verified off the event loop); on success open a
+        session at the right stage. At most LOGINS_AT_ONCE run at a time; the rest wait their turn."""
+        async with self._gate:
+            return await self._login(email.strip().lower()[:320], password, remote=remote)
+
+    async def _login(self, email: str, password: str, *, remote: str | None) -> LoginResult:
+        keys, attempt = await self._reserve(email, remote)
         async with self.store.read() as uow:
-            email_index, remote_index = await self._indexes(uow.session, email, remote)
-            if await self._throttled(ReviewQueries(uow.session), email_index, remote_index):
-                log.warning("login throttled")
-                raise Throttled("Too many failed attempts. Wait a few minutes and try again.")
             staff = await uow.staff.by_email(email)
             require_all = bool(await ReviewQueries(uow.session).get_setting(REQUIRE_TOTP))
-        ok = self._verify(staff.password_hash if staff else self._dummy, password) and staff is not None and staff.active
-        async with self.store.write() as uow:
-            queries = ReviewQueries(uow.session)
-            now = self.clock()
-            await queries.add_login_attempt(email_index=email_index, remote_index=remote_index, success=ok, now=now)
-            if not ok or staff is None:
-                if staff is not None:
-                    await uow.staff.update(staff.id, failed_logins=staff.failed_logins + 1)
-                    await uow.audit.record(action="staff.login_failed", now=now, actor_kind="staff", actor_id=staff.id, detail={}, remote=remote)
-        if not ok or staff is None:  # raised after the commit, so the failed attempt is counted
+        ok = await verify_password(self.hasher, staff.password_hash if staff else self._dummy, password[:1024])
+        ok = ok and staff is not None and staff.active
+        if not ok or staff is None:
+            if staff is not None:  # the reservation stays: a verified failure
+                async with self.store.write() as uow:
+                    await throttle.Attempts(uow.session).count_failure(staff.id)
+                    await uow.audit.record(action="staff.login_failed", now=self.clock(), actor_kind="staff", actor_id=staff.id,
+                                           detail={}, remote=remote)
             log.info("login failed")
             raise AuthError("Wrong email or password.")
         async with self.store.write() as uow:
             queries = ReviewQueries(uow.session)
             now = self.clock()
+            await throttle.Attempts(uow.session).succeeded(attempt, keys)
             second_ok = staff.totp_secret is None and not (staff.totp_required or require_all)
             token = secrets.token_urlsafe(32)
             csrf = csrf_for(token)
@@ -291,10 +145,47 @@ class AuthService:
             await uow.staff.update(staff.id, failed_logins=0, last_login_at=now)
             # housekeeping: expired sessions and attempts older than any throttle window go
             await queries.purge_sessions(before=now)
-            await queries.purge_login_attempts(before=now - timedelta(days=1))
+            await queries.purge_login_attempts(before=now - throttle.KEEP)
             await uow.audit.record(action="staff.login", now=now, actor_kind="staff", actor_id=staff.id, detail={"second_factor": not second_ok}, remote=remote)
         log.info("staff %s logged in", staff.id)
         return LoginResult(token, csrf, self._stage(staff, second_ok, require_all))
+
+    # ---- login CSRF bound to a pre-session ---------------------------------------------------
+
+    async def _index(self) -> Any:
+        async with self.store.read() as uow:
+            return await self.store.keys.blind_index(uow.session)
+
+    async def new_presession(self) -> tuple[str, str]:
+        """A fresh pre-session cookie value (nonce, time, server signature) and the login form's
+        CSRF token bound to it."""
+        index = await self._index()
+        body = f"{secrets.token_urlsafe(18)}.{int(self.clock().timestamp())}"
+        cookie = f"{body}.{index('login-presession', body)[:32]}"
+        return cookie, index("login-csrf", cookie)
+
+    async def presession_token(self, cookie: str | None) -> str | None:
+        """The form token for an existing, valid pre-session cookie; None when it is not one the
+        server minted (or it expired)."""
+        if not cookie or len(cookie) > 200 or cookie.count(".") != 2:
+            return None
+        index = await self._index()
+        body, signature = cookie.rsplit(".", 1)
+        if not hmac.compare_digest(index("login-presession", body)[:32], signature):
+            return None
+        try:
+            issued = int(body.split(".", 1)[1])
+        except ValueError:
+            return None
+        age = self.clock().timestamp() - issued
+        if not 0 <= age <= PRESESSION_MAX.total_seconds():
+            return None
+        return str(index("login-csrf", cookie))
+
+    async def login_csrf_ok(self, cookie: str | None, submitted: str) -> bool:
+        """Whether the form's token is the one bound to this server-minted pre-session cookie."""
+        expected = await self.presession_token(cookie)
+        return expected is not None and bool(submitted) and hmac.compare_digest(expected, submitted)
 
     @staticmethod
     def _stage(staff: StaffRecord, second_ok: bool, require_all: bool) -> str:
@@ -344,18 +235,15 @@ class AuthService:
         secret = info.staff.totp_secret
         if secret is None:
             return False
-        async with self.store.read() as uow:
-            email_index, remote_index = await self._indexes(uow.session, info.staff.email, remote)
-            if await self._throttled(ReviewQueries(uow.session), email_index, remote_index):
-                raise Throttled("Too many failed attempts. Wait a few minutes and try again.")
+        keys, attempt = await self._reserve(info.staff.email, remote)
         step = totp_step(secret, code, self.clock())
         async with self.store.write() as uow:
             queries = ReviewQueries(uow.session)
             now = self.clock()
             # a code is good once: a replay of the same (or an older) time step is refused
             ok = step is not None and await queries.claim_totp_step(info.staff.id, step)
-            await queries.add_login_attempt(email_index=email_index, remote_index=remote_index, success=ok, now=now)
             if ok:
+                await throttle.Attempts(uow.session).succeeded(attempt, keys)
                 await queries.update_session(info.id, second_factor_ok=True, last_seen_at=now)
             await uow.audit.record(action="staff.totp_ok" if ok else "staff.totp_failed", now=now, actor_kind="staff",
                                    actor_id=info.staff.id, detail={}, remote=remote)

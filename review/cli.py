@@ -39,7 +39,8 @@ def _run(fn: Callable[[ReviewService, AuthService], Awaitable[T]]) -> T:
     migrate_db(settings)
 
     async def go(application: core.App) -> T:
-        review = ReviewService(application.store, application.questionnaire, clock=application.clock)
+        review = ReviewService(application.store, application.questionnaire, clock=application.clock,
+                               reviewers_may_note_others=application.settings.reviewers_may_note_others)
         return await fn(review, AuthService(application.store, clock=application.clock))
 
     try:
@@ -81,7 +82,7 @@ def review_list(
     as_json: JsonOpt = False,
     with_answers: Annotated[bool, typer.Option("--answers/--no-answers", help="With --json: include every answer (each case listed is audited as viewed)")] = True,
 ) -> None:
-    """The queue (every status but draft unless --status says otherwise)."""
+    """The queue (every status but draft; `--status draft` is for admins, named with --as)."""
     if mine and not as_staff:
         err.print("--mine needs --as EMAIL")
         raise typer.Exit(2)

@@ -39,7 +39,8 @@ class Console:
 
     def __init__(self, app: App, *, extra_routes: Sequence[BaseRoute | APIRouter] = (), announce: bool = True) -> None:
         self.app = app
-        self.review = ReviewService(app.store, app.questionnaire, clock=app.clock)
+        self.review = ReviewService(app.store, app.questionnaire, clock=app.clock,
+                                    reviewers_may_note_others=app.settings.reviewers_may_note_others)
         self.auth = AuthService(app.store, clock=app.clock)
         self.web = create_app(app, extra_routes=extra_routes, review=self.review, auth=self.auth)
         self.announce = announce
@@ -60,6 +61,9 @@ class Console:
         config = uvicorn.Config(
             self.web, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
             lifespan="off", server_header=False, timeout_graceful_shutdown=5,
+            # uvicorn believes X-Forwarded-For from loopback by default (FORWARDED_ALLOW_IPS):
+            # off here; the app believes only INTAKE_TRUSTED_PROXIES (review.web)
+            proxy_headers=False, forwarded_allow_ips=[],
         )
         self.server = _Server(config)
         self._task = asyncio.create_task(self.server.serve(), name="console")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy.exc import IntegrityError as DuplicateRow  # a unique value is already taken (re-exported below)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.records import (  # re-exported: the contracts and their records are one API
@@ -426,3 +427,6 @@ class UnitOfWork(Protocol):
 
     @property
     def chatlog(self) -> ChatLogRepository: ...
+
+
+__all__ = ["DuplicateRow"]  # re-exported for callers that must not import the database library

@@ -16,6 +16,7 @@ from intake import app as core
 from intake.app import App
 from intake.cli import cli
 from intake.settings import Settings
+from review.passwords import verify_password
 from review.runtime import Console, components
 from tests.review.conftest import make_case
 
@@ -36,7 +37,7 @@ async def test_console_component_first_admin_and_stop(app: App, capsys: pytest.C
             assert page.status_code == 200 and "content-security-policy" in page.headers
         staff = await console.auth.by_email("admin@localhost")
         assert staff is not None and staff.role == "admin" and staff.must_change_password
-        assert console.auth._verify(staff.password_hash, password)  # the printed password works
+        assert await verify_password(console.auth.hasher, staff.password_hash, password)  # the printed password works
     finally:
         await console.stop()
     again = Console(local)

@@ -1,0 +1,57 @@
+"""The queue page and the case pages: one case, its file downloads and its dossier exports.
+(The staff actions' form routes are generated from review.action_table.)"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from intake import lifecycle
+from review import export
+from review.webctx import QueueParams, Session, actor_of, console_of, content_disposition, render
+
+router = APIRouter(include_in_schema=False)
+DOWNLOAD_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox", "cache-control": "no-store"}
+
+
+@router.get("/", response_class=HTMLResponse)
+async def queue(request: Request, info: Session, flt: QueueParams) -> HTMLResponse:
+    review = console_of(request).review
+    result = await review.queue(flt, actor=actor_of(request, info))
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
+    return render(
+        request, "queue.html", page=result, flt=flt, statuses=lifecycle.STATUSES[1:], forms=review.options("abuse_forms"),
+        base_query=urlencode(params),
+    )
+
+
+@router.get("/cases/{reference}", response_class=HTMLResponse)
+async def case_page(request: Request, reference: str, info: Session) -> HTMLResponse:
+    review = console_of(request).review
+    view = await review.show(reference, actor_of(request, info))
+    questions = [(qid, q.short("en")) for qid, q in review.q.questions().items()]
+    return render(request, "case.html", case=view, staff=await review.staff_choices(), decisions=lifecycle.DECISIONS,
+                  questions=questions)
+
+
+@router.get("/cases/{reference}/files/{attachment_id}")
+async def download(request: Request, reference: str, attachment_id: str, info: Session) -> Response:
+    record, data = await console_of(request).review.download(reference, attachment_id, actor_of(request, info))
+    return Response(data, media_type="application/octet-stream",
+                    headers={"content-disposition": content_disposition(record.filename), **DOWNLOAD_HEADERS})
+
+
+@router.get("/cases/{reference}/export")
+async def export_case(request: Request, reference: str, info: Session, fmt: Annotated[str, Query(alias="format")] = "md") -> Response:
+    """A dossier download (md, json, ftm); the export and the view it is made from are audited."""
+    review = console_of(request).review
+    fmt = export.check_format(fmt)
+    actor = actor_of(request, info)
+    await review.record_export(reference, actor, fmt=fmt)
+    view = await review.show(reference, actor)
+    body = export.render(fmt, view, review.q, export.Envelope(exported_at=review.clock(), exported_by=actor.email or actor.staff_id))
+    return Response(body, media_type=export.MEDIA[fmt][0],
+                    headers={"content-disposition": content_disposition(export.filename(view, fmt)), **DOWNLOAD_HEADERS})
