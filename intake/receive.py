@@ -9,17 +9,20 @@ half-saved. Every channel comes through here; none has a private door into the c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from intake import engine, lifecycle
-from intake.cases import CaseService
+from intake.cases import CaseService, IncomingFile
 from intake.channels import Renderer
 from intake.clock import Clock
 from intake.forms import append_text, apply_form
 from intake.i18n import normalise_lang
 from intake.inbound import Inbound, Intent, Result
+from intake.sanitise import clean_copy
 from storage.repositories import CaseRecord, UnitOfWork
 from storage.store import Store
 
@@ -57,6 +60,8 @@ class Receiver:
         all in one transaction; then mark the inbox row (if any) done. An input whose key or inbox
         row was seen before changes nothing and queues nothing (`duplicate`)."""
         queued = 0
+        if inbound.files:  # outside the transaction: cleaning a big photo takes a while
+            inbound = replace(inbound, files=[await clean_file(f) for f in inbound.files])
         async with self.store.write() as uow:
             now = self.clock()
             if inbox_id is not None and await uow.inbox.status_of(inbox_id, lock=True) != "new":
@@ -294,7 +299,16 @@ class Receiver:
 
 def _named(inbound: Inbound, reference: str) -> Inbound:
     """The same input, naming its case explicitly (for the thread path)."""
-    from dataclasses import replace
-
     return replace(inbound, reference=reference)
+
+
+async def clean_file(incoming: IncomingFile) -> IncomingFile:
+    """The file with a copy stripped of its metadata (EXIF/GPS, PDF and Office authors), made in a
+    worker thread; a type we cannot clean keeps no copy (staff then get the original)."""
+    if incoming.clean is not None:
+        return incoming
+    cleaned = await asyncio.to_thread(clean_copy, incoming.data, filename=incoming.filename, sniffed_type=incoming.sniffed_type)
+    if not cleaned.changed:
+        return incoming
+    return replace(incoming, clean=cleaned.data, clean_removed=tuple(cleaned.removed))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from intake import engine, lifecycle
 from review.base import ServiceBase, refusals_audited
-from review.model import OPEN, Actor, CaseNotFound, CaseView
+from review.model import OPEN, AccessRefused, Actor, CaseNotFound, CaseView
 from storage.repositories import AttachmentRecord, CaseRecord, NotFound
 from storage.review import ReviewQueries
 
@@ -145,21 +145,26 @@ class CaseReading(ServiceBase):
         return out
 
     @refusals_audited
-    async def download(self, reference: str, attachment_id: str, actor: Actor) -> tuple[AttachmentRecord, bytes]:
-        """A file's metadata and decrypted bytes; the download is audited first."""
+    async def download(self, reference: str, attachment_id: str, actor: Actor, *, original: bool = False) -> tuple[AttachmentRecord, bytes]:
+        """A file's metadata and decrypted bytes, audited first: the copy without metadata (EXIF/GPS,
+        document authors) by default; the original as received only for an admin, audited as such."""
         async with self.store.write() as uow:
             case = await self._load(uow, reference)
             self.check_visible(actor, case, "download")
+            if original and not actor.is_admin:
+                raise AccessRefused("The original file, with its metadata, is for admins; you get the copy without it.",
+                                    action="download_original", case_id=case.id)
             try:
                 record = await uow.attachments.get(case.id, attachment_id)
-                data = await uow.attachments.read(case.id, attachment_id)
+                data = await uow.attachments.read(case.id, attachment_id, original=original)
             except NotFound:
                 raise CaseNotFound("no such attachment") from None
             await uow.audit.record(
-                action="attachment.downloaded", now=self.clock(), actor_kind=actor.kind, actor_id=actor.staff_id, case_id=case.id,
-                detail={"attachment": record.id}, remote=actor.remote,
+                action="attachment.original_downloaded" if original else "attachment.downloaded", now=self.clock(),
+                actor_kind=actor.kind, actor_id=actor.staff_id, case_id=case.id,
+                detail={"attachment": record.id, "copy": "original" if original or not record.cleaned else "cleaned"}, remote=actor.remote,
             )
-        log.info("attachment %s of case %s downloaded by %s", record.id, case.id, actor.staff_id)
+        log.info("attachment %s of case %s downloaded by %s (%s)", record.id, case.id, actor.staff_id, "original" if original else "default")
         return record, data
 
     @refusals_audited

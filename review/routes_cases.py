@@ -38,8 +38,9 @@ async def case_page(request: Request, reference: str, info: Session) -> HTMLResp
 
 
 @router.get("/cases/{reference}/files/{attachment_id}")
-async def download(request: Request, reference: str, attachment_id: str, info: Session) -> Response:
-    record, data = await console_of(request).review.download(reference, attachment_id, actor_of(request, info))
+async def download(request: Request, reference: str, attachment_id: str, info: Session, original: bool = False) -> Response:
+    """The file without its metadata; `?original=1` (admins) the file as received."""
+    record, data = await console_of(request).review.download(reference, attachment_id, actor_of(request, info), original=original)
     return Response(data, media_type="application/octet-stream",
                     headers={"content-disposition": content_disposition(record.filename), **DOWNLOAD_HEADERS})
 

@@ -228,7 +228,7 @@ class SqlCases(Base):
         it is retired), the files, thread and undelivered messages are deleted, and the case row
         keeps only its reference, dates, channel and status; the audit trail stays (it holds no content)."""
         row = await self._row(case_id, lock=True)
-        blob_refs = (await self.s.scalars(select(Attachment.blob_ref).where(Attachment.case_id == case_id))).all()
+        blob_refs = [ref for pair in (await self.s.execute(select(Attachment.blob_ref, Attachment.clean_blob_ref).where(Attachment.case_id == case_id))).all() for ref in pair if ref]
         await self.s.execute(delete(Attachment).where(Attachment.case_id == case_id))
         await self.s.execute(delete(Message).where(Message.case_id == case_id))
         await self.s.execute(delete(Outbox).where(Outbox.case_id == case_id, Outbox.status != "sent"))
@@ -263,7 +263,7 @@ class SqlCases(Base):
 
     async def delete_draft(self, case_id: str, *, now: datetime) -> None:
         row = await self._row(case_id, lock=True)
-        blob_refs = (await self.s.scalars(select(Attachment.blob_ref).where(Attachment.case_id == case_id))).all()
+        blob_refs = [ref for pair in (await self.s.execute(select(Attachment.blob_ref, Attachment.clean_blob_ref).where(Attachment.case_id == case_id))).all() for ref in pair if ref]
         await self.s.execute(delete(Attachment).where(Attachment.case_id == case_id))
         await self.s.execute(delete(Message).where(Message.case_id == case_id))
         await self.s.execute(update(Outbox).where(Outbox.case_id == case_id).values(case_id=None))

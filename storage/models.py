@@ -113,6 +113,10 @@ class Attachment(Base):
     message_id: Mapped[str | None] = mapped_column(ForeignKey("messages.id"))
     question_path: Mapped[str | None] = mapped_column(String(255))  # None: extra evidence
     blob_ref: Mapped[str] = mapped_column(String(64))  # sha256 of the stored ciphertext
+    # the copy staff download by default: metadata (EXIF/GPS, PDF and Office authors) removed; the
+    # original above is kept as received (evidence integrity) and needs an admin
+    clean_blob_ref: Mapped[str | None] = mapped_column(String(64))
+    clean_removed: Mapped[list[str] | None] = mapped_column(JSON)  # kinds of metadata removed, never values
     sha256_enc: Mapped[bytes] = mapped_column(LargeBinary)  # sha256 of the plaintext
     filename_enc: Mapped[bytes] = mapped_column(LargeBinary)
     content_type: Mapped[str | None] = mapped_column(String(127))

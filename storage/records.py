@@ -82,6 +82,8 @@ class AttachmentRecord:
     source: str
     message_id: str | None
     created_at: datetime
+    cleaned: bool = False  # a copy without metadata exists (staff get it by default)
+    removed: list[str] = field(default_factory=list)  # kinds of metadata the copy lost
 
 
 @dataclass

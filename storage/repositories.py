@@ -198,8 +198,11 @@ class AttachmentRepository(Protocol):
         question_path: str | None = None,
         message_id: str | None = None,
         source_key: str | None = None,
+        clean: bytes | None = None,
+        clean_removed: list[str] | None = None,
     ) -> AttachmentRecord:
-        """Hash, encrypt into the blob store, and record. The sha256 is of the plaintext."""
+        """Hash, encrypt into the blob store, and record. The sha256 is of the plaintext (the original);
+        `clean` is a copy without metadata, stored beside it under the same key."""
         ...
 
     async def for_case(self, case_id: str) -> list[AttachmentRecord]:
@@ -208,8 +211,8 @@ class AttachmentRepository(Protocol):
     async def get(self, case_id: str, attachment_id: str) -> AttachmentRecord:
         ...
 
-    async def read(self, case_id: str, attachment_id: str) -> bytes:
-        """Decrypted content."""
+    async def read(self, case_id: str, attachment_id: str, *, original: bool = True) -> bytes:
+        """Decrypted content: the file as received, or (`original=False`) its clean copy when there is one."""
         ...
 
     async def by_source(self, case_id: str, source_key: str) -> AttachmentRecord | None:

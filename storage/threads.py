@@ -113,17 +113,22 @@ class SqlAttachments(Base):
         question_path: str | None = None,
         message_id: str | None = None,
         source_key: str | None = None,
+        clean: bytes | None = None,
+        clean_removed: list[str] | None = None,
     ) -> AttachmentRecord:
         key = await self._case_key(case_id)
         row_id = new_id()
         sha = hashlib.sha256(data).hexdigest()
         ref = self.blobs.put(key, row_id, data)
+        clean_ref = self.blobs.put(key, f"{row_id}:clean", clean) if clean is not None else None
         row = Attachment(
             id=row_id,
             case_id=case_id,
             message_id=message_id,
             question_path=question_path,
             blob_ref=ref,
+            clean_blob_ref=clean_ref,
+            clean_removed=list(clean_removed or []) if clean is not None else None,
             sha256_enc=key.encrypt_text(sha, table="attachments", column="sha256", row_id=row_id),
             filename_enc=key.encrypt_text(filename, table="attachments", column="filename", row_id=row_id),
             content_type=content_type,
@@ -153,6 +158,8 @@ class SqlAttachments(Base):
             source=row.source,
             message_id=row.message_id,
             created_at=utc_req(row.created_at),
+            cleaned=row.clean_blob_ref is not None,
+            removed=list(row.clean_removed or []),
         )
 
     async def for_case(self, case_id: str) -> list[AttachmentRecord]:
@@ -169,8 +176,11 @@ class SqlAttachments(Base):
     async def get(self, case_id: str, attachment_id: str) -> AttachmentRecord:
         return self._record(await self._att_row(case_id, attachment_id), await self._case_key(case_id))
 
-    async def read(self, case_id: str, attachment_id: str) -> bytes:
+    async def read(self, case_id: str, attachment_id: str, *, original: bool = True) -> bytes:
+        """The file as received (`original`), or the copy without metadata when there is one."""
         row = await self._att_row(case_id, attachment_id)
+        if not original and row.clean_blob_ref is not None:
+            return self.blobs.get(await self._case_key(case_id), f"{row.id}:clean", row.clean_blob_ref)
         return self.blobs.get(await self._case_key(case_id), row.id, row.blob_ref)
 
     async def by_source(self, case_id: str, source_key: str) -> AttachmentRecord | None:

@@ -188,7 +188,7 @@ async def test_views_and_downloads_are_audited(app: App, review: ReviewService, 
     async with app.store.read() as uow:
         events = [(e.action, e.actor_id, e.remote, e.detail) for e in await uow.audit.for_case(att.case_id)]
     assert ("case.viewed", alice.staff_id, "127.0.0.1", {}) in events
-    assert ("attachment.downloaded", alice.staff_id, "127.0.0.1", {"attachment": att.id}) in events
+    assert ("attachment.downloaded", alice.staff_id, "127.0.0.1", {"attachment": att.id, "copy": "original"}) in events
     assert ("case.exported", alice.staff_id, "127.0.0.1", {"format": "md"}) in events
 
 
