@@ -107,15 +107,23 @@ class Runner:
             pending = await uow.outbox.list(status="pending")
         return not [r for r in pending if r.channel in ("telegram", "staff_telegram") and r.next_attempt_at <= now]
 
-    async def wait_handled(self, update_id: int, timeout: float = WAIT_S) -> None:
+    async def wait_handled(self, update_id: int, timeout: float = WAIT_S, *, polled: bool = True) -> None:
+        """Until this bot's update `update_id` was stored (when `polled`), its inbox row finished
+        (by any runner) and every reply due was sent."""
         async with asyncio.timeout(timeout):
-            if self.component.poller is not None:
+            if polled and self.component.poller is not None:
                 await self.component.poller.wait_stored(update_id)
 
             async def finished() -> bool:
                 return (self.bot, update_id) in self.tracker.handled
 
             await self.tracker.until(finished)
+            self.bot_core.delivery.wake()
+            await self.tracker.until(self.quiet)
+
+    async def drain(self, timeout: float = WAIT_S) -> None:
+        """Until every reply due now was sent (e.g. after staff queued one, or the clock moved)."""
+        async with asyncio.timeout(timeout):
             self.bot_core.delivery.wake()
             await self.tracker.until(self.quiet)
 
