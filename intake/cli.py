@@ -72,9 +72,13 @@ async def _components(application: core.App) -> list[Any]:
 
         extra_routes.append(webhook_route(application))
     components: list[Any] = []
+    # The bot first: its client is up before the core's workers use it (decoder downloads, sender
+    # calls) and, stopped in reverse, closed only after they stopped; its poller only stores and
+    # acknowledges committed updates, so it may outlive the workers by the milliseconds of a stop.
+    components.extend(await bot.runtime.components(application))
+    components.extend(application.components())
     components.extend(await review.runtime.components(application, extra_routes=extra_routes))
     components.extend(await mail.runtime.components(application))
-    components.extend(await bot.runtime.components(application))
     if not components:
         log.info("nothing to serve yet besides the database; waiting for Ctrl-C")
     return components
