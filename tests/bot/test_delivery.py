@@ -232,3 +232,31 @@ async def test_groups_ignored_and_stale_buttons(app: App, runner: Runner, fake: 
     calls = await chat.send_update(fake.callback(CHAT, old_data, old_message))
     assert await draft_answers(app, CHAT) == draft_before
     assert "immediate danger" in calls[-1].params["text"].lower() or "danger" in calls[-1].params["text"].lower()
+
+
+async def test_staff_chat_help_and_sender_failures(app: App, runner: Runner, fake: FakeBotAPI) -> None:
+    from tests.bot.conftest import STAFF_CHAT
+
+    # the staff chat's /help is answered there (through the outbox, like every message)
+    await runner.send(fake.text_message(STAFF_CHAT, "/help", chat_type="group"))
+    assert fake.texts(STAFF_CHAT) == ["This chat receives alerts about new cases and replies. Open the console to read them."]
+    assert await app.cases.statuses("telegram", str(STAFF_CHAT)) == []
+
+    # Telegram unreachable or failing (5xx): retried later; an unknown chat: undeliverable
+    reference = await submitted_case(app, str(CHAT))
+    await runner.drain()
+    fake.fail("sendMessage", status=502, description="Bad Gateway", chat_id=CHAT)
+    row_id = await ask_followup(app, reference, "A question")
+
+    async def tried() -> bool:
+        return (await outbox_row(app, row_id)).attempts == 1
+
+    await runner.drain()
+    await runner.tracker.until(tried)
+    row = await outbox_row(app, row_id)
+    assert row.status == "pending" and row.last_error == "NetworkError"
+    fake.fail("sendMessage", status=400, description="Bad Request: chat not found", chat_id=CHAT)
+    app.clock.advance(seconds=5)  # type: ignore[attr-defined]
+    await runner.drain()
+    row = await outbox_row(app, row_id)
+    assert row.status == "failed" and row.last_error == "BadRequest: chat not found"
