@@ -49,6 +49,8 @@ class TelegramDecoder:
             raise
         translated = await routing.translate(self.ctx, update)
         if isinstance(translated, Translation):
+            if update.message is not None:  # the submitter's message, kept (encrypted) for wiping the chat later
+                translated.inbound.chat_ref = {"chat_id": update.message.chat_id, "message_ids": [update.message.message_id]}
             result = await self.app.receiver.receive(CHANNEL, translated.identity, translated.inbound, render=translated.render, inbox_id=row.id)
             if translated.after is not None and not result.duplicate:
                 translated.after(result)

@@ -50,6 +50,9 @@ class TelegramSender:
         except BadRequest as exc:
             if "not modified" in exc.message.lower():  # an edit sent again after a crash: already done
                 return Sent()
+            if row.payload.get("op") == "answer" and "query" in exc.message.lower():  # expired: the spinner is long gone
+                log.info("outbox %s: the button press had expired; nothing to answer", row.id)
+                return Sent()
             reason = "BadRequest: chat not found" if "chat not found" in exc.message.lower() else "BadRequest"
             raise Undeliverable(reason) from None
         except InvalidToken:

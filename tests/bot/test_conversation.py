@@ -48,6 +48,7 @@ async def test_full_questionnaire_by_buttons_and_text(app: App, runner: Runner, 
     ids = {mid for entry in log for mid in entry["message_ids"]}
     sent_ids = {c.result["message_id"] for c in fake.sent(CHAT)}
     assert sent_ids <= ids  # every message we sent is kept for wiping later
+    assert {entry["direction"] for entry in log} == {"in", "out"}  # and the submitter's own messages
     assert steps > 90
 
     # the staff alert (sent by the delivery worker with the receipt): reference, abuse forms,
