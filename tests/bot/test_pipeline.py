@@ -147,3 +147,11 @@ async def test_a_failed_download_is_retried_then_saved(app: App, runner: Runner,
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     assert "BadRequest" in logged
     assert "secret-file-name" not in logged and "PLAINTEXT-EVIDENCE" not in logged and "TEST-token" not in logged and str(CHAT) not in logged
+
+
+async def test_one_poller_per_bot_in_a_process(app: App, runner: Runner) -> None:
+    from bot.poller import AlreadyPolling, Poller
+
+    second = Poller(runner.bot_core, timeout=1)
+    with pytest.raises(AlreadyPolling):
+        await second.start()
