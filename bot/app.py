@@ -1,4 +1,5 @@
-"""The python-telegram-bot `Application`, built from settings and wired to the case service."""
+"""The Bot API client (python-telegram-bot's `ExtBot` with its rate limiter), built from settings,
+and the library loggers kept quiet."""
 
 from __future__ import annotations
 
@@ -6,20 +7,36 @@ import logging
 import os
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.handlers import COMMANDS, TelegramChannel
-from bot.ordering import ChatOrderedProcessor
-from intake.app import App
 from intake.i18n import translator
+from intake.settings import Settings
 
 # Opt in to PTB's future behaviour (time periods as timedelta, e.g. RetryAfter.retry_after):
 # without it PTB 22 emits a deprecation warning on every 429. Our code accepts both forms.
-# PTB reads the variable at each use, so setting it here, before any bot runs, is enough.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-CHANNEL_KEY = "intake.channel"
-MAX_CONCURRENT_UPDATES = 64
+CHANNEL = "telegram"
+STAFF_CHANNEL = "staff_telegram"
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+COMMANDS = [
+    ("start", "Begin a case, or return to the one in progress"),
+    ("resume", "Show the current question again"),
+    ("review", "See all your answers and submit"),
+    ("status", "Your cases and their status"),
+    ("cancel", "Delete the case you have not submitted yet"),
+    ("language", "Change the language"),
+    ("help", "What this bot does and its commands"),
+    ("delete", "Withdraw a case you submitted"),
+]
+
+# loggers that could carry a token (httpx logs request URLs) or update contents (PTB logs updates
+# and request parameters at DEBUG, whole batches at CRITICAL when one cannot be parsed)
+LIBRARY_LOGGERS = (
+    "httpx", "httpcore", "telegram", "telegram.ext", "telegram.ext.Application", "telegram.ext.Updater",
+    "telegram.ext.ExtBot", "telegram.Bot", "telegram.request",
+)
 
 
 class TelegramNotConfigured(RuntimeError):
@@ -27,41 +44,39 @@ class TelegramNotConfigured(RuntimeError):
 
 
 def quiet_library_logs() -> None:
-    """Keep tokens and update contents out of the logs.
+    """Keep tokens and update contents out of the logs, whatever the root level is.
 
-    httpx logs every request URL at INFO (the URL holds the bot token); PTB logs whole updates
-    and request parameters at DEBUG. Both are raised to WARNING whatever the root level is.
-    """
-    for name in ("httpx", "httpcore", "telegram", "telegram.ext"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    We never let PTB parse a batch or dispatch an update (the poller reads raw JSON, the decoder
+    translates updates itself), so its content-bearing records are not produced in the first
+    place; these levels are the second line of defence. PTB's own loggers are silenced below
+    CRITICAL+1 (nothing), httpx/httpcore to WARNING."""
+    for name in LIBRARY_LOGGERS:
+        level = logging.WARNING if name.startswith("http") else logging.CRITICAL + 1
+        logging.getLogger(name).setLevel(level)
 
 
-def build_application(core: App, *, polling: bool = True, get_updates_timeout: float = 30.0) -> Application:  # type: ignore[type-arg]
-    """A PTB Application for `core`: Bot API root from settings, local mode, rate limiter, per-chat
-    ordered concurrent updates, and the intake handlers. `polling=False` builds it without an
-    Updater (webhook mode: updates arrive through `bot.webhook`)."""
-    settings = core.settings
+def bot_id(settings: Settings) -> str:
+    """The bot's numeric id: the part of the token before the colon (public, not a secret)."""
+    if settings.telegram_token is None:
+        raise TelegramNotConfigured("INTAKE_TELEGRAM_TOKEN is not set")
+    return settings.telegram_token.get_secret_value().split(":", 1)[0]
+
+
+def build_bot(settings: Settings) -> ExtBot[int]:
+    """A Bot API client for `settings`: API root, local mode and PTB's AIORateLimiter (which
+    spaces our calls to Telegram's limits; a 429 is not retried here but handed to the delivery
+    worker's retry curve)."""
     if settings.telegram_token is None:
         raise TelegramNotConfigured("INTAKE_TELEGRAM_TOKEN is not set")
     quiet_library_logs()
     root = settings.telegram_api_url
-    builder = (
-        ApplicationBuilder()
-        .token(settings.telegram_token.get_secret_value())
-        .base_url(f"{root}/bot")
-        .base_file_url(f"{root}/file/bot")
-        .local_mode(settings.telegram_local_mode)
-        .rate_limiter(AIORateLimiter())
-        .concurrent_updates(ChatOrderedProcessor(MAX_CONCURRENT_UPDATES))
-        .get_updates_read_timeout(get_updates_timeout + 10)
+    return ExtBot(
+        settings.telegram_token.get_secret_value(),
+        base_url=f"{root}/bot",
+        base_file_url=f"{root}/file/bot",
+        local_mode=settings.telegram_local_mode,
+        rate_limiter=AIORateLimiter(max_retries=0),
     )
-    if not polling:
-        builder = builder.updater(None)
-    application = builder.build()
-    channel = TelegramChannel(core)
-    channel.install(application)
-    application.bot_data[CHANNEL_KEY] = channel
-    return application
 
 
 def bot_commands(lang: str = "en") -> list[BotCommand]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import filetype
@@ -68,3 +69,15 @@ def sniff(data: bytes, filename: str) -> tuple[str | None, bool]:
     mime = kind.mime if kind else None
     executable = (mime in EXECUTABLE_TYPES) or filename.lower().endswith(EXECUTABLE_SUFFIXES) or data[:2] == b"MZ" or data[:4] == b"\x7fELF"
     return mime, executable
+
+
+def safe_filename(name: str) -> str:
+    """A file name safe to store and show: no path, no control or direction-override characters,
+    no quotes, at most 120 characters, never empty (the same rules as email's attachments)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable())
+    base = re.sub(r"[^\w.\- ()\[\]]", "_", base).strip(" .")
+    if len(base) > 120:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: 120 - len(ext) - 1] + "." + ext) if dot and len(ext) <= 10 else base[:120]
+    return base or "file"

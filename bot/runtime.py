@@ -1,74 +1,71 @@
-"""What `intake run` serves for Telegram: the bot (polling or webhook) and its outbox worker."""
+"""What `intake run` serves for Telegram: the decoder and the sender registered with the core's
+inbox and delivery workers, and one component that brings the Bot API client up (command menu,
+webhook or polling) and down."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from typing import Any
 
-from telegram.ext import Application
+from telegram.ext import ExtBot
 
 from bot import webhook
-from bot.app import bot_commands, build_application
-from bot.outbox import OutboxWorker
+from bot.app import ALLOWED_UPDATES, bot_commands, build_bot
+from bot.decoder import TelegramDecoder
+from bot.poller import Poller
+from bot.sender import TelegramSender
 from intake.app import App
 from intake.runtime import Component
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
 
-
-class BotComponent:
-    """Runs a PTB Application by hand (initialize → commands → start → polling or webhook) and
-    stops it in reverse, so it shares `intake run`'s event loop with the other channels."""
+class TelegramBot:
+    """Starts the client (getMe, setMyCommands), then sets the webhook or starts the poller;
+    stops the poller (a cancelled long poll: milliseconds) and closes the client."""
 
     name = "telegram bot"
 
-    def __init__(self, core: App, application: Application, *, poll_timeout: float = 30.0) -> None:  # type: ignore[type-arg]
-        self.core = core
-        self.application = application
-        self.poll_timeout = poll_timeout
-
-    @property
-    def webhook_mode(self) -> bool:
-        return self.application.updater is None
+    def __init__(self, app: App, bot: ExtBot[Any], poller: Poller | None) -> None:
+        self.app = app
+        self.bot = bot
+        self.poller = poller
 
     async def start(self) -> None:
-        app = self.application
-        await app.initialize()
-        await app.bot.set_my_commands(bot_commands())
-        if self.webhook_mode:
-            settings = self.core.settings
+        await self.bot.initialize()
+        await self.bot.set_my_commands(bot_commands())
+        settings = self.app.settings
+        if self.poller is None:
             assert settings.telegram_webhook_url is not None
-            await app.bot.set_webhook(
-                settings.telegram_webhook_url, secret_token=webhook.webhook_secret(settings), allowed_updates=ALLOWED_UPDATES
-            )
-            webhook.attach(self.core, app)
-            await app.start()
+            await self.bot.set_webhook(settings.telegram_webhook_url, secret_token=webhook.webhook_secret(settings), allowed_updates=ALLOWED_UPDATES)
             log.info("telegram: webhook mode, updates POSTed to %s", webhook.webhook_path(settings))
             return
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(timeout=timedelta(seconds=self.poll_timeout), allowed_updates=ALLOWED_UPDATES)
-        log.info("telegram: polling for updates as @%s", app.bot.username)
+        await self.bot.delete_webhook()  # Telegram refuses getUpdates while a webhook is set
+        await self.poller.start()
 
     async def stop(self) -> None:
-        app = self.application
-        if self.webhook_mode:
-            webhook.detach(self.core)
-        elif app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
+        if self.poller is not None:
+            await self.poller.stop()
+        await self.bot.shutdown()
 
 
-async def components(core: App) -> list[Component]:
-    """The bot and its outbox worker when INTAKE_TELEGRAM_TOKEN is set; nothing otherwise."""
-    settings = core.settings
-    if settings.telegram_token is None:
+def install(app: App, *, poll_timeout: float = 30.0, observer: Callable[[str, int], None] | None = None,
+            sent: Callable[[], None] | None = None) -> TelegramBot:
+    """Register the decoder and the sender with `app` and return the bot component (polling
+    unless INTAKE_TELEGRAM_WEBHOOK_URL is set). The observers are for tests."""
+    settings = app.settings
+    bot = build_bot(settings)
+    app.inbox.register(TelegramDecoder(app, bot, observer=observer))
+    app.delivery.register(TelegramSender(app, bot, observer=sent))
+    poller = None if settings.telegram_webhook_url else Poller(app, timeout=poll_timeout)
+    return TelegramBot(app, bot, poller)
+
+
+async def components(app: App) -> list[Component]:
+    """The Telegram channel's edge when INTAKE_TELEGRAM_TOKEN is set; nothing otherwise. The
+    webhook route (webhook mode) is mounted by the console: `bot.webhook.webhook_route(app)`."""
+    if app.settings.telegram_token is None:
         log.info("telegram: off (INTAKE_TELEGRAM_TOKEN is not set)")
         return []
-    application = build_application(core, polling=not settings.telegram_webhook_url)
-    bot = BotComponent(core, application)
-    return [bot, OutboxWorker(core, application.bot)]
+    return [install(app)]

@@ -1,12 +1,11 @@
 """Webhook mode: an ASGI route the console's web server mounts to receive Telegram updates.
 
-The console adds `webhook_route(core)` to its routes (see `mount`). A POST is accepted only with
-Telegram's `X-Telegram-Bot-Api-Secret-Token` header equal to our secret (else 403, nothing
-stored), then handed to the running bot Application's update queue, where it is processed like
-a polled update (per-chat order, dedup, one transaction per input).
-
-The bot component attaches its Application here when it starts (`attach`) and detaches it when
-it stops; until then the route answers 503 so Telegram retries later.
+A POST is accepted only with Telegram's `X-Telegram-Bot-Api-Secret-Token` header equal to our
+secret (else 403, nothing stored). Its body must be a JSON object with an integer `update_id`
+(else 400: never a 500, which Telegram would retry forever). The update is written to the inbox
+and committed; only then does the route answer 200, so an update Telegram sees acknowledged is
+never lost. If the database cannot take it the answer is 503 and Telegram delivers it again. An
+update PTB cannot parse is still stored (200): it ends as a failed inbox row, kept for inspection.
 """
 
 from __future__ import annotations
@@ -21,9 +20,9 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import Update
-from telegram.ext import Application
 
+from bot.accept import store_updates, update_id_of
+from bot.app import bot_id
 from intake.app import App
 from intake.settings import Settings
 
@@ -32,9 +31,6 @@ log = logging.getLogger(__name__)
 DEFAULT_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
 MAX_BODY = 1_000_000
-
-# running Applications by the core App they serve (id of the object shared by console and bot)
-_attached: dict[int, Application] = {}  # type: ignore[type-arg]
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -53,36 +49,31 @@ def webhook_path(settings: Settings) -> str:
     return DEFAULT_PATH
 
 
-def attach(core: App, application: Application) -> None:  # type: ignore[type-arg]
-    """Route updates for `core` to this running Application."""
-    _attached[id(core)] = application
-
-
-def detach(core: App) -> None:
-    _attached.pop(id(core), None)
-
-
 def webhook_endpoint(core: App) -> Any:
-    """The ASGI request handler: secret check, parse, enqueue; 200 once the update is queued."""
+    """The ASGI request handler: secret check, shape check, store and commit, then 200."""
     secret = webhook_secret(core.settings).encode()
+    bot = bot_id(core.settings)
 
     async def endpoint(request: Request) -> Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, secret):
             log.warning("webhook request without the right secret token refused")
             return Response(status_code=403)
-        application = _attached.get(id(core))
-        if application is None:
-            return Response(status_code=503)
         body = await request.body()
         if len(body) > MAX_BODY:
             return Response(status_code=413)
         try:
-            update = Update.de_json(json.loads(body), application.bot)
-        except (ValueError, TypeError, KeyError):
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if update_id_of(data) is None:
             log.warning("webhook body is not a Telegram update")
             return Response(status_code=400)
-        await application.update_queue.put(update)
+        try:
+            await store_updates(core, bot, [data])
+        except Exception as exc:  # noqa: BLE001 - not stored, so not acknowledged: Telegram sends it again
+            log.warning("webhook update %s could not be stored (%s)", data["update_id"], type(exc).__name__)
+            return Response(status_code=503)
         return Response(status_code=200)
 
     return endpoint

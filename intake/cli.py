@@ -72,13 +72,16 @@ async def _components(application: core.App) -> list[Any]:
 
         extra_routes.append(webhook_route(application))
     components: list[Any] = []
+    # The bot first: its client is up before the core's workers use it (decoder downloads, sender
+    # calls) and, stopped in reverse, closed only after they stopped; its poller only stores and
+    # acknowledges committed updates, so it may outlive the workers by the milliseconds of a stop.
+    components.extend(await bot.runtime.components(application))
+    components.extend(application.components())
     components.extend(await review.runtime.components(application, extra_routes=extra_routes))
     # channels register their inbox decoder and their sender with the core, and return their edges
     components.extend(await mail.runtime.components(application))
-    components.extend(await bot.runtime.components(application))
     _say_where_alerts_go(application)
-    # the core's workers start before the edges that feed them and stop after them (reverse order)
-    return application.components() + components
+    return components
 
 
 def _say_where_alerts_go(application: core.App) -> None:

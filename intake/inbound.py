@@ -52,6 +52,7 @@ class Inbound:
     thread_keys: list[str] = field(default_factory=list)  # external ids this input replies to
     external_key: str | None = None  # this input's own external id (e.g. its Message-ID)
     automated: str | None = None  # FORM/MESSAGE: why it is machine mail (no reply, nothing changes)
+    chat_ref: dict[str, Any] | None = None  # a chat's id of this input (e.g. {"chat_id", "message_ids"}), kept encrypted for wiping
     meta: dict[str, Any] = field(default_factory=dict)  # the channel's own context, handed back to its renderer
 
 

@@ -73,6 +73,8 @@ class Receiver:
                 await uow.submitters.lock(submitter.id)
                 result = await self._dispatch(uow, channel, submitter.id, submitter.lang, inbound)
                 self._step("applied")
+                if inbound.chat_ref is not None:  # the input's own chat message, for wiping the chat later
+                    await uow.chatlog.add(submitter_id=submitter.id, case_id=result.case_id, direction="in", ref=inbound.chat_ref, now=now)
                 if inbound.key is not None:
                     await uow.events.remember(channel=channel, key=inbound.key, result={"case": result.case_id}, now=now, submitter_id=submitter.id)
                 for out in render(result):

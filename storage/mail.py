@@ -34,7 +34,7 @@ class MailQueries:
         """Ids of new inbox rows that are due, leased until `now + lease` (SKIP LOCKED on PostgreSQL)."""
         stmt = (
             select(Inbox.id)
-            .where(Inbox.status == "new", or_(Inbox.next_attempt_at.is_(None), Inbox.next_attempt_at <= now))
+            .where(Inbox.channel == "email", Inbox.status == "new", or_(Inbox.next_attempt_at.is_(None), Inbox.next_attempt_at <= now))
             .order_by(Inbox.received_at)
             .limit(limit)
             .with_for_update(skip_locked=True)

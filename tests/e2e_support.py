@@ -63,3 +63,14 @@ async def wait_for(check: Callable[[], T | None], what: str, run: IntakeRun, tim
 
 def intake_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "intake", *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+async def terminate(run: IntakeRun, timeout: float = WAIT_S) -> tuple[int, float]:
+    """SIGTERM (what a container runtime sends), then wait for the exit; returns (exit code, seconds)."""
+    started = time.monotonic()
+    run.proc.send_signal(signal.SIGTERM)
+    while run.proc.poll() is None:
+        assert time.monotonic() - started < timeout, f"intake run did not stop within {timeout}s of SIGTERM:\n{run.output()[-3000:]}"
+        await asyncio.sleep(0.02)
+    return run.proc.returncode, time.monotonic() - started
+

@@ -1,26 +1,26 @@
 """Fixtures for the Telegram channel: the fake Bot API server, settings pointing at it, and
-running bots (real PTB Applications from `bot.app.build_application`) driven chat by chat."""
+running bots (the channel's real decoder, sender and poller, with the core's inbox and delivery
+workers) driven chat by chat."""
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
 
-from bot.app import build_application
-from bot.runtime import BotComponent
+from bot.app import bot_id
+from bot.runtime import TelegramBot, install
 from intake.app import App
 from intake.settings import Settings
 from tests.bot.fakebotapi import Call, FakeBotAPI
 
 TOKEN = "123456:TEST-token"
 STAFF_CHAT = -1009999
+WAIT_S = 20.0
 
 
 @pytest.fixture
@@ -46,40 +46,90 @@ def settings(settings: Settings, fake: FakeBotAPI) -> Settings:
     )
 
 
-class Runner:
-    """A started bot (polling the fake) and a way to wait until an injected update was handled."""
+class Tracker:
+    """What every runner of one test has done: updates finished (by bot and update id) and Bot API
+    calls made. Waiting on it is waiting on those events (and, for what another runner's workers
+    did, on the database state, re-checked at least every 50 ms)."""
 
-    def __init__(self, core: App, fake: FakeBotAPI, token: str = TOKEN, *, polling: bool = True) -> None:
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.handled: set[tuple[str, int]] = set()
+
+    def on_handled(self, bot: str, update_id: int) -> None:
+        self.handled.add((bot, update_id))
+        self.event.set()
+
+    def on_sent(self) -> None:
+        self.event.set()
+
+    async def until(self, check: Callable[[], Awaitable[bool]]) -> None:
+        while True:
+            self.event.clear()
+            if await check():
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.05):
+                    await self.event.wait()
+
+
+class Runner:
+    """A started bot on its own core `App` (sharing the database): poller (or webhook), decoder,
+    sender, inbox and delivery workers. `send` injects an update and returns once it is handled:
+    its inbox row finished and every reply due was sent."""
+
+    def __init__(self, core: App, fake: FakeBotAPI, tracker: Tracker, token: str = TOKEN) -> None:
         self.core = core
         self.fake = fake
+        self.tracker = tracker
         self.token = token
         settings = core.settings.model_copy(update={"telegram_token": SecretStr(token)})
         self.bot_core = App(settings, core.store, core.questionnaire, core.cases, core.clock)
-        self.application = build_application(self.bot_core, polling=polling)
-        self.component = BotComponent(self.bot_core, self.application, poll_timeout=1)
-        self.done: Counter[int] = Counter()
-        self.cond = asyncio.Condition()
-        # after every handler group: the update was handled (test harness only)
-        self.application.add_handler(TypeHandler(Update, self._mark), group=99)
-
-    async def _mark(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        async with self.cond:
-            self.done[update.update_id] += 1
-            self.cond.notify_all()
+        self.bot = bot_id(settings)
+        self.component: TelegramBot = install(self.bot_core, poll_timeout=1, observer=tracker.on_handled, sent=tracker.on_sent)
+        self.running = False
 
     async def start(self) -> None:
         await self.component.start()
+        await self.bot_core.inbox.start()
+        await self.bot_core.delivery.start()
+        self.running = True
 
     async def stop(self) -> None:
+        self.running = False
+        await self.bot_core.inbox.stop()
+        await self.bot_core.delivery.stop()
         await self.component.stop()
 
-    async def wait_handled(self, update_id: int, times: int = 1, timeout: float = 15) -> None:
-        async with self.cond:
-            await asyncio.wait_for(self.cond.wait_for(lambda: self.done[update_id] >= times), timeout)
+    async def quiet(self) -> bool:
+        """No reply due is still unsent (on any Telegram channel)."""
+        now = self.core.clock()
+        async with self.core.store.read() as uow:
+            pending = await uow.outbox.list(status="pending")
+        return not [r for r in pending if r.channel in ("telegram", "staff_telegram") and r.next_attempt_at <= now]
+
+    async def wait_handled(self, update_id: int, timeout: float = WAIT_S, *, polled: bool = True) -> None:
+        """Until this bot's update `update_id` was stored (when `polled`), its inbox row finished
+        (by any runner) and every reply due was sent."""
+        async with asyncio.timeout(timeout):
+            if polled and self.component.poller is not None:
+                await self.component.poller.wait_stored(update_id)
+
+            async def finished() -> bool:
+                return (self.bot, update_id) in self.tracker.handled
+
+            await self.tracker.until(finished)
+            self.bot_core.delivery.wake()
+            await self.tracker.until(self.quiet)
+
+    async def drain(self, timeout: float = WAIT_S) -> None:
+        """Until every reply due now was sent (e.g. after staff queued one, or the clock moved)."""
+        async with asyncio.timeout(timeout):
+            self.bot_core.delivery.wake()
+            await self.tracker.until(self.quiet)
 
     async def send(self, update: dict[str, Any], *, copies: int = 1) -> int:
         uid = await self.fake.inject(self.token, update, copies=copies)
-        await self.wait_handled(uid, copies)
+        await self.wait_handled(uid)
         return uid
 
 
@@ -138,18 +188,19 @@ RunnerFactory = Callable[..., Awaitable[Runner]]
 
 @pytest.fixture
 async def make_runner(fake: FakeBotAPI) -> AsyncIterator[RunnerFactory]:
-    """Start bots on demand; every one still running is stopped at the end of the test."""
+    """Start bots on demand (sharing one tracker); every one still running is stopped at the end."""
     running: list[Runner] = []
+    tracker = Tracker()
 
-    async def make(core: App, token: str = TOKEN, *, polling: bool = True) -> Runner:
-        runner = Runner(core, fake, token, polling=polling)
+    async def make(core: App, token: str = TOKEN) -> Runner:
+        runner = Runner(core, fake, tracker, token)
         await runner.start()
         running.append(runner)
         return runner
 
     yield make
     for runner in reversed(running):
-        if runner.application.running:
+        if runner.running:
             await runner.stop()
 
 

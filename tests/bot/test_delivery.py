@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from intake import engine
 from intake.app import App
 from intake.app import build as build_core
+from intake.channels import OutboxRecord
 from tests.bot.conftest import Chat, Runner, RunnerFactory
 from tests.bot.drive import assert_asked, step
 from tests.bot.fakebotapi import FakeBotAPI
@@ -96,24 +96,26 @@ async def submitted_case(app: App, identity: str) -> str:
 
 
 async def ask_followup(app: App, reference: str, text: str) -> str:
-    """What the review side does: case to needs_info and an outbox row for the submitter."""
+    """What the review side does: case to needs_info and an outbox row for the submitter (as review.service queues it)."""
     async with app.store.write() as uow:
         case = await uow.cases.by_reference(reference, lock=True)
         assert case is not None
         case.status = "needs_info"
         await uow.cases.save(case, now=app.clock())
         return await uow.outbox.enqueue(
-            channel="telegram", kind="followup", case_id=case.id, submitter_id=case.submitter_id, payload={"text": text}, now=app.clock()
+            channel="telegram", kind="followup", case_id=case.id, submitter_id=case.submitter_id, payload={"text": text, "reference": reference}, now=app.clock()
         )
 
 
-async def test_followup_delivered_and_reply_threaded(app: App, runner: Runner, fake: FakeBotAPI) -> None:
-    from bot.outbox import OutboxWorker
+async def outbox_row(app: App, row_id: str) -> OutboxRecord:
+    async with app.store.read() as uow:
+        return {r.id: r for r in await uow.outbox.list()}[row_id]
 
+
+async def test_followup_delivered_and_reply_threaded(app: App, runner: Runner, fake: FakeBotAPI) -> None:
     reference = await submitted_case(app, str(CHAT))
     row_id = await ask_followup(app, reference, "In which city did the recruitment happen?")
-    worker = OutboxWorker(runner.bot_core, runner.application.bot)
-    await worker.run_once()
+    await runner.drain()
     followup = fake.sent(CHAT)[-1]
     assert reference in followup.params["text"] and "In which city" in followup.params["text"]
     async with app.store.read() as uow:
@@ -137,42 +139,49 @@ async def test_followup_delivered_and_reply_threaded(app: App, runner: Runner, f
     assert any(f.filename == "ticket.pdf" for f in files)
 
 
-async def test_outbox_honours_429_and_marks_failures(app: App, runner: Runner, fake: FakeBotAPI, clock: object) -> None:
-    from bot.outbox import OutboxWorker
-
+async def test_outbox_honours_429_and_marks_failures(app: App, runner: Runner, fake: FakeBotAPI) -> None:
     reference = await submitted_case(app, str(CHAT))
-    row_id = await ask_followup(app, reference, "A question")
-    worker = OutboxWorker(runner.bot_core, runner.application.bot)
-    worker_channels = worker.channels
-    assert worker_channels == ["telegram", "staff"]
+    await runner.drain()  # the staff alert
+    assert runner.bot_core.delivery.channels == ["staff_telegram", "telegram"]
     fake.fail("sendMessage", retry_after=3, chat_id=CHAT)
-    await worker.run_once()
-    async with app.store.read() as uow:
-        row = {r.id: r for r in await uow.outbox.list()}[row_id]
-    assert row.status == "pending" and row.attempts == 1 and "429" in (row.last_error or "")
+    row_id = await ask_followup(app, reference, "A question")
+
+    async def tried() -> bool:
+        return (await outbox_row(app, row_id)).attempts == 1
+
+    await runner.drain()
+    await runner.tracker.until(tried)
+    row = await outbox_row(app, row_id)
+    assert row.status == "pending" and "429" in (row.last_error or "")
     assert (row.next_attempt_at - app.clock()).total_seconds() == 3
-    await worker.run_once()
     assert not any("A question" in t for t in fake.texts(CHAT))  # not before retry_after
     app.clock.advance(seconds=3)  # type: ignore[attr-defined]
-    await worker.run_once()
+    await runner.drain()
     assert any("A question" in t for t in fake.texts(CHAT))
+    assert (await outbox_row(app, row_id)).status == "sent"
 
     # a refusal (the user blocked the bot) is a visible failure
     row2 = await ask_followup(app, reference, "Another question")
     fake.fail("sendMessage", status=403, description="Forbidden: bot was blocked by the user", chat_id=CHAT)
-    await worker.run_once()
+    await runner.drain()
     async with app.store.read() as uow:
         failed = {r.id: r for r in await uow.outbox.list(status="failed")}
     assert row2 in failed and "Forbidden" in (failed[row2].last_error or "")
 
 
-async def test_reply_429_waited_out(runner: Runner, fake: FakeBotAPI) -> None:
+async def test_reply_429_retried_after_telegrams_wait(app: App, runner: Runner, fake: FakeBotAPI) -> None:
     chat = Chat(runner, CHAT)
     fake.fail("sendMessage", retry_after=1, chat_id=CHAT)
-    started = time.monotonic()
     calls = await chat.say("/help")
-    assert time.monotonic() - started >= 1
-    assert [c.status for c in calls if c.method == "sendMessage"] == [429, 200]
+    assert [c.status for c in calls if c.method == "sendMessage"] == [429]  # queued again, not waited out in the worker
+    async with app.store.read() as uow:
+        [row] = await uow.outbox.list(status="pending")
+    assert (row.next_attempt_at - app.clock()).total_seconds() == 1
+    mark = len(fake.calls)
+    app.clock.advance(seconds=1)  # type: ignore[attr-defined]
+    await runner.drain()
+    calls = chat.since(mark)
+    assert [c.status for c in calls if c.method == "sendMessage"] == [200]
     assert "/start" in calls[-1].params["text"]
 
 
@@ -223,3 +232,31 @@ async def test_groups_ignored_and_stale_buttons(app: App, runner: Runner, fake: 
     calls = await chat.send_update(fake.callback(CHAT, old_data, old_message))
     assert await draft_answers(app, CHAT) == draft_before
     assert "immediate danger" in calls[-1].params["text"].lower() or "danger" in calls[-1].params["text"].lower()
+
+
+async def test_staff_chat_help_and_sender_failures(app: App, runner: Runner, fake: FakeBotAPI) -> None:
+    from tests.bot.conftest import STAFF_CHAT
+
+    # the staff chat's /help is answered there (through the outbox, like every message)
+    await runner.send(fake.text_message(STAFF_CHAT, "/help", chat_type="group"))
+    assert fake.texts(STAFF_CHAT) == ["This chat receives alerts about new cases and replies. Open the console to read them."]
+    assert await app.cases.statuses("telegram", str(STAFF_CHAT)) == []
+
+    # Telegram unreachable or failing (5xx): retried later; an unknown chat: undeliverable
+    reference = await submitted_case(app, str(CHAT))
+    await runner.drain()
+    fake.fail("sendMessage", status=502, description="Bad Gateway", chat_id=CHAT)
+    row_id = await ask_followup(app, reference, "A question")
+
+    async def tried() -> bool:
+        return (await outbox_row(app, row_id)).attempts == 1
+
+    await runner.drain()
+    await runner.tracker.until(tried)
+    row = await outbox_row(app, row_id)
+    assert row.status == "pending" and row.last_error == "NetworkError"
+    fake.fail("sendMessage", status=400, description="Bad Request: chat not found", chat_id=CHAT)
+    app.clock.advance(seconds=5)  # type: ignore[attr-defined]
+    await runner.drain()
+    row = await outbox_row(app, row_id)
+    assert row.status == "failed" and row.last_error == "BadRequest: chat not found"

@@ -1,57 +1,100 @@
-"""Webhook mode: the route mounted on a small Starlette app served by uvicorn on loopback."""
+"""Webhook mode: the route mounted on a small Starlette app served by uvicorn on loopback. It
+answers 200 only once the update is committed in the inbox, 400 to anything that is not an
+update, 403 without the secret."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 
 from bot import webhook
 from intake.app import App
-from tests.bot.conftest import RunnerFactory
+from tests.bot.conftest import Runner, RunnerFactory
 from tests.bot.fakebotapi import FakeBotAPI
 
 CHAT = 717171
 HOOK = "https://bot.example.org/telegram/webhook"
 
 
-async def test_webhook_with_and_without_secret(app: App, make_runner: RunnerFactory, fake: FakeBotAPI) -> None:
+@pytest.fixture
+async def hooked(app: App, make_runner: RunnerFactory) -> Runner:
     core = App(app.settings.model_copy(update={"telegram_webhook_url": HOOK}), app.store, app.questionnaire, app.cases, app.clock)
-    runner = await make_runner(core, polling=False)
-    bot_core = runner.bot_core
-    hook = fake.bot(runner.token).webhook
-    secret = webhook.webhook_secret(bot_core.settings)
-    assert hook is not None and hook["url"] == HOOK and hook["secret_token"] == secret
+    return await make_runner(core)
 
+
+@pytest.fixture
+async def url(hooked: Runner) -> AsyncIterator[str]:
     console = Starlette()
-    webhook.mount(console, bot_core)  # what the console does
+    webhook.mount(console, hooked.bot_core)  # what the console does
     server = uvicorn.Server(uvicorn.Config(console, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}/telegram/webhook"
     try:
-        update = {"update_id": 900, **fake.text_message(CHAT, "/start")}
-        async with httpx.AsyncClient() as client:
-            refused = await client.post(url, content=json.dumps(update), headers={"Content-Type": "application/json"})
-            wrong = await client.post(url, json=update, headers={webhook.SECRET_HEADER: "not-it"})
-            assert refused.status_code == 403 and wrong.status_code == 403
-            await asyncio.sleep(0.2)
-            assert fake.sent(CHAT) == []
-            assert await app.cases.statuses("telegram", str(CHAT)) == []
-            assert not await app.cases.seen_event("telegram", f"msg:{CHAT}:{update['message']['message_id']}")
-
-            ok = await client.post(url, json=update, headers={webhook.SECRET_HEADER: secret})
-            again = await client.post(url, json=update, headers={webhook.SECRET_HEADER: secret})  # Telegram retrying
-            assert ok.status_code == 200 and again.status_code == 200
-            await runner.wait_handled(900, times=2)
-        texts = fake.texts(CHAT)
-        assert len(texts) == 2 and "Welcome" in texts[0] and "Section 1 of 11" in texts[1]
-        assert await app.cases.current("telegram", str(CHAT)) is not None
+        yield f"http://127.0.0.1:{port}/telegram/webhook"
     finally:
         server.should_exit = True
         await task
+
+
+async def inbox_count(app: App) -> int:
+    async with app.store.read() as uow:
+        return sum((await uow.inbox.counts()).values())
+
+
+async def test_webhook_with_and_without_secret(app: App, hooked: Runner, url: str, fake: FakeBotAPI) -> None:
+    hook = fake.bot(hooked.token).webhook
+    secret = webhook.webhook_secret(hooked.bot_core.settings)
+    assert hook is not None and hook["url"] == HOOK and hook["secret_token"] == secret
+    assert not [c for c in fake.calls if c.method == "getUpdates"]  # no polling in webhook mode
+
+    update = {"update_id": 900, **fake.text_message(CHAT, "/start")}
+    async with httpx.AsyncClient() as client:
+        refused = await client.post(url, content=json.dumps(update), headers={"Content-Type": "application/json"})
+        wrong = await client.post(url, json=update, headers={webhook.SECRET_HEADER: "not-it"})
+        assert refused.status_code == 403 and wrong.status_code == 403
+        assert await inbox_count(app) == 0  # refused before anything was stored, so nothing can follow
+
+        ok = await client.post(url, json=update, headers={webhook.SECRET_HEADER: secret})
+        assert ok.status_code == 200
+        assert await inbox_count(app) == 1  # committed before the 200 (read at once, from another session)
+        again = await client.post(url, json=update, headers={webhook.SECRET_HEADER: secret})  # Telegram retrying
+        assert again.status_code == 200
+        await hooked.wait_handled(900)
+    assert await inbox_count(app) == 1
+    texts = fake.texts(CHAT)
+    assert len(texts) == 2 and "Welcome" in texts[0] and "Section 1 of 11" in texts[1]
+    assert await app.cases.current("telegram", str(CHAT)) is not None
+
+
+async def test_webhook_refuses_garbage_with_400(app: App, hooked: Runner, url: str) -> None:
+    secret = webhook.webhook_secret(hooked.bot_core.settings)
+    bodies = [b"", b"not json", b"\xff\xfe\x00", b"[1, 2]", b'{"message": {}}', b'{"update_id": "7"}', b'{"update_id": true}', b"null"]
+    async with httpx.AsyncClient() as client:
+        for body in bodies:
+            answer = await client.post(url, content=body, headers={webhook.SECRET_HEADER: secret, "Content-Type": "application/json"})
+            assert answer.status_code == 400, body
+    assert await inbox_count(app) == 0
+
+
+async def test_webhook_answers_503_when_it_cannot_commit(
+    app: App, hooked: Runner, url: str, fake: FakeBotAPI, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = webhook.webhook_secret(hooked.bot_core.settings)
+
+    def down() -> object:
+        raise ConnectionError("database down")  # what the engine raises when the server is gone
+
+    monkeypatch.setattr(hooked.bot_core.store, "write", down)
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(url, json={"update_id": 901, **fake.text_message(CHAT, "/help")}, headers={webhook.SECRET_HEADER: secret})
+    assert answer.status_code == 503  # not stored, so not acknowledged: Telegram sends it again
+    monkeypatch.undo()
+    assert await inbox_count(app) == 0

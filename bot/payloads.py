@@ -1,0 +1,54 @@
+"""Outbox payloads of the Telegram channel: what the renderers queue and the sender performs.
+
+Each payload names one Bot API operation (`op`) in the submitter's chat (the chat is the
+recipient the delivery worker hands the sender, so it is not repeated here):
+
+- `send`: sendMessage with `text` and an optional inline `keyboard` (its JSON form);
+- `edit_markup`: editMessageReplyMarkup of `message_id` (the keyboard, or none);
+- `edit_text`: editMessageText of `message_id` to `text` (keyboard removed);
+- `answer`: answerCallbackQuery `query_id`, with an optional `text` shown as a toast or an `alert`.
+
+Rows queued by staff (a follow-up, a decision, a notice) carry no `op`, only `text` and
+`reference`; the sender frames them (see `bot.staff`). Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardMarkup
+
+from bot import render
+from intake.channels import Outgoing
+
+
+def keyboard_json(keyboard: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
+    return keyboard.to_dict() if keyboard is not None else None
+
+
+def message(out: render.Outgoing) -> Outgoing:
+    """A bot message (text and maybe a keyboard) to send."""
+    return Outgoing("reply", {"op": "send", "text": out.text, "keyboard": keyboard_json(out.keyboard)})
+
+
+def messages(outs: list[render.Outgoing]) -> list[Outgoing]:
+    return [message(o) for o in outs]
+
+
+def text(value: str) -> Outgoing:
+    return message(render.Outgoing(value))
+
+
+def edit_markup(message_id: int, keyboard: InlineKeyboardMarkup | None = None) -> Outgoing:
+    """Replace (or, with None, remove) the keyboard of one of our messages."""
+    return Outgoing("edit", {"op": "edit_markup", "message_id": message_id, "keyboard": keyboard_json(keyboard)})
+
+
+def edit_text(message_id: int, value: str) -> Outgoing:
+    """Rewrite one of our messages (and remove its keyboard)."""
+    return Outgoing("edit", {"op": "edit_text", "message_id": message_id, "text": value})
+
+
+def answer(query_id: str, value: str | None = None, *, alert: bool = False) -> Outgoing:
+    """Answer a button press (ends the client's spinner; `value` shown as a toast, or an alert)."""
+    return Outgoing("answer", {"op": "answer", "query_id": query_id, "text": value, "alert": alert})
