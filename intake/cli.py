@@ -208,7 +208,6 @@ def keys_rotate() -> None:
 CHANNEL_COMMANDS = [
     ("review.cli", "review_app", "review"),
     ("review.cli", "staff_app", "staff"),
-    ("review.cli", "export_command", None),
     ("mail.cli", "mail_app", "mail"),
     ("bot.cli", "telegram_app", "telegram"),
 ]
@@ -234,6 +233,10 @@ def _register_channels() -> None:
 
 
 _register_channels()
+
+from casework.cli import register as _register_casework  # noqa: E402  (sanctions, export, review links)
+
+_register_casework(cli)
 
 
 def main() -> None:
