@@ -45,10 +45,14 @@ def check_jurisdiction(code: str) -> str:
     return code
 
 
-def filename(view: DossierCase, fmt: str, jurisdiction: str | None = None) -> str:
-    """A download name: `<reference>[-<jurisdiction>].<suffix>`."""
-    stem = re.sub(r"[^A-Za-z0-9_-]", "_", view.reference) + (f"-{jurisdiction}" if jurisdiction and fmt in ("md", "pdf") else "")
+def filename_for(reference: str, fmt: str, jurisdiction: str | None = None) -> str:
+    """A download name: `<reference>[-<jurisdiction>].<suffix>` (jurisdiction for md and pdf)."""
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", reference) + (f"-{jurisdiction}" if jurisdiction and fmt in ("md", "pdf") else "")
     return f"{stem}.{MEDIA[check_format(fmt)][1]}"
+
+
+def filename(view: DossierCase, fmt: str, jurisdiction: str | None = None) -> str:
+    return filename_for(view.reference, fmt, jurisdiction)
 
 
 def to_json(view: DossierCase, questionnaire: Questionnaire, envelope: Envelope, *, internal: bool = True) -> str:
@@ -105,5 +109,5 @@ async def export(app: App, reference: str, *, fmt: str, jurisdiction: str = "us"
 
 __all__ = [
     "FORMATS", "FORMAT_VERSION", "JURISDICTIONS", "MEDIA", "DossierCase", "DossierError", "Envelope", "check_format", "check_jurisdiction",
-    "entity_id", "export", "filename", "ftm", "ftm_entities", "md_escape", "render", "to_ftm", "to_json", "validate",
+    "entity_id", "export", "filename", "filename_for", "ftm", "ftm_entities", "md_escape", "render", "to_ftm", "to_json", "validate",
 ]

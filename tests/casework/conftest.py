@@ -15,6 +15,7 @@ from casework.screening import Screener
 from casework.settings import CaseworkSettings
 from intake.app import App
 from tests.casework import fixtures
+from tests.review.conftest import auth  # noqa: F401  (the staff fixture, for the web tests)
 
 _refs = itertools.count(1)
 
