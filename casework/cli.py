@@ -66,12 +66,13 @@ def sanctions_load(
         err.print(f"[bold red]No such file:[/] {escape(str(path))}")
         raise typer.Exit(2)
     name = dataset or path.name.split(".")[0]
+    size = path.stat().st_size
 
     async def go(application: core.App) -> tuple[int, int]:
         kind, who, _ = await actor(application, None)
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
         with Progress(*columns, console=err, transient=True) as progress:
-            task = progress.add_task(f"loading {name}", total=path.stat().st_size)
+            task = progress.add_task(f"loading {name}", total=size)
             count = await lists.load(application.store, path, dataset=name, now=application.clock(), by=who,
                                      on_bytes=lambda n: progress.update(task, completed=n))
         screened = await rescreen_all(application) if rescreen else 0

@@ -150,6 +150,37 @@ def identifier_mismatch(query: EntityProxy, candidate: EntityProxy) -> str | Non
     return None
 
 
+SKELETON_SCORE = 0.75  # a cross-script name whose romanised consonant skeleton is identical
+
+
+def name_skeleton(name: str) -> str:
+    """The consonant skeleton of a romanised name, word breaks ignored (`عبد الله الراشد`,
+    `Abdullah Al-Rashid` → `bdlrsd`)."""
+    tokens = [t for t in tokenize_name(re.sub(r"[^a-z0-9 ]", " ", latin(name))) if t]
+    return re.sub(r"(.)\1+", r"\1", "".join(skeleton(t) for t in tokens))
+
+
+def cross_script_skeleton(query: EntityProxy, candidate: EntityProxy) -> str | None:
+    """A pair of names, one in a non-Latin script, that agree letter-skeleton for letter-skeleton
+    once romanised (vowels are where transliterations of Arabic or Persian differ most), or None."""
+    def split(entity: EntityProxy) -> tuple[set[str], set[str]]:
+        native = {name_skeleton(n) for n in names(entity) if not n.isascii()}
+        romanised = {name_skeleton(n) for n in names(entity) if n.isascii()}
+        return native, romanised
+
+    qn, ql = split(query)
+    cn, cl = split(candidate)
+    for sk in (qn & cl) | (cn & ql):
+        if len(sk) >= 5:
+            return sk
+    return None
+
+
+def _qualifier_penalty(explanations: dict[str, Any]) -> float:
+    weights = {f.name: f.weight for f in LogicV2.features if f.qualifier}
+    return float(sum(weights[k] * f.score for k, f in explanations.items() if k in weights))
+
+
 def compare(query: EntityProxy, candidate: EntityProxy, threshold: float = THRESHOLD) -> Verdict:
     """Score `candidate` against `query` (0–1) with the features that decided it: nomenklatura's
     logic-v2, lowered by `ID_MISMATCH` when a strong identifier disagrees."""
@@ -158,6 +189,11 @@ def compare(query: EntityProxy, candidate: EntityProxy, threshold: float = THRES
     result = LogicV2.compare(with_latin_names(query), with_latin_names(candidate), _config())
     explanation = {name: {"score": round(f.score, 4), "detail": f.detail} for name, f in result.explanations.items()}
     raw = result.score
+    if raw < SKELETON_SCORE and cross_script_skeleton(query, candidate) is not None:
+        boosted = SKELETON_SCORE + _qualifier_penalty(result.explanations)
+        if boosted > raw:
+            raw = boosted
+            explanation["romanised_skeleton_match"] = {"score": 1.0, "detail": "names agree once romanised"}
     if raw > 0 and (prop := identifier_mismatch(query, candidate)) is not None:
         raw -= ID_MISMATCH
         explanation["identifier_mismatch"] = {"score": 1.0, "detail": f"different {prop}"}

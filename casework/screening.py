@@ -19,7 +19,7 @@ from casework.settings import CaseworkSettings
 from casework.yente import YenteClient
 from intake import lifecycle
 from intake.app import App
-from storage.casework import HitRow, ScreeningRepository, SanctionsRepository
+from storage.casework import HitRow, SanctionsRepository, ScreeningRepository
 from storage.repositories import CaseRecord, UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import jinja2
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import escape
 from starlette.templating import Jinja2Templates
 
 from casework import dossier
@@ -83,14 +84,14 @@ def create_router(app: App, *, session: Callable[..., Any], form: Callable[..., 
         return RedirectResponse(f"/cases/{quote(reference.strip().upper())}/casework?done={quote(done)}", status_code=303)
 
     def refused(exc: Exception) -> Response:
-        return HTMLResponse(f"<p>Not done: {jinja2.utils.markupsafe.escape(str(exc))}</p>", status_code=400)
+        return HTMLResponse(f"<p>Not done: {escape(str(exc))}</p>", status_code=400)
 
     @router.get("/cases/{reference}/casework", response_class=HTMLResponse, include_in_schema=False)
     async def panel(request: Request, reference: str, info: Session) -> Response:
         try:
             ctx = await case_panel(app, reference, cfg)
         except ScreeningError as exc:
-            return HTMLResponse(str(jinja2.utils.markupsafe.escape(str(exc))), status_code=404)
+            return HTMLResponse(str(escape(str(exc))), status_code=404)
         return tpl.TemplateResponse(request, "casework_page.html", {"cw": ctx, "info": info, "done": request.query_params.get("done")})
 
     @router.post("/cases/{reference}/casework/screen", include_in_schema=False)
@@ -126,7 +127,7 @@ def create_router(app: App, *, session: Callable[..., Any], form: Callable[..., 
         try:
             cases = await linker.perpetrator_view(reference.strip().upper(), number)
         except ScreeningError as exc:
-            return HTMLResponse(str(jinja2.utils.markupsafe.escape(str(exc))), status_code=404)
+            return HTMLResponse(str(escape(str(exc))), status_code=404)
         return tpl.TemplateResponse(request, "casework_perpetrator.html", {"cases": cases, "info": info, "reference": reference.upper(), "done": None})
 
     @router.get("/cases/{reference}/dossier", include_in_schema=False)

@@ -40,7 +40,7 @@ class Answers:
         self.lines = [line for s in case.sections for line in s.get("answers", [])]
 
     def under(self, prefix: str, skip: set[str] | None = None) -> list[tuple[str, str]]:
-        out = []
+        out: list[tuple[str, str]] = []
         for line in self.lines:
             path = str(line["path"])
             if (path == prefix or path.startswith(prefix + ".")) and line.get("value") and not v.is_junk(line["value"]):
@@ -61,7 +61,7 @@ class Answers:
 def exhibits(case: DossierCase) -> list[dict[str, Any]]:
     """Evidence items and files that belong to no item, numbered E1, E2, … with their files."""
     files = list(case.attachments)
-    out = []
+    out: list[dict[str, Any]] = []
     for i, ev in enumerate(v.instances(case.answers, "evidence")):
         own = [a for a in files if str(a.get("question") or "").startswith(f"evidence.{i}.")]
         out.append({"number": f"E{len(out) + 1}", "type": v.text(ev.get("ev_type")).replace("_", " "),

@@ -28,7 +28,7 @@ def console(app: App, auth: AuthService) -> FastAPI:
             raise HTTPException(401)
         return info
 
-    async def form(request: Request, info: SessionInfo = Depends(session)) -> SessionInfo:  # noqa: B008
+    async def form(request: Request, info: SessionInfo = Depends(session)) -> SessionInfo:
         token = (await request.form()).get("csrf")
         if not info.csrf_ok(token if isinstance(token, str) else None):
             raise HTTPException(403)
