@@ -17,14 +17,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from casework import dossier, lists
-from casework.links import Linker
-from casework.screening import Screener, ScreeningError, rescreen_all
-from casework.settings import CaseworkSettings
-from casework.yente import YenteError
 from intake import app as core
 from intake.cliutil import console, err, migrate_db, settings_or_exit, with_app
-from storage.casework import SanctionsRepository
+
+# The matcher (nomenklatura, scikit-learn) and the PDF stack load in seconds: they are imported
+# inside the commands that use them, so registering these commands keeps `intake` quick to start.
 
 sanctions_app = typer.Typer(help="Sanctions lists: load OpenSanctions data, screen cases' perpetrators.", no_args_is_help=True)
 T = TypeVar("T")
@@ -34,6 +31,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")
 
 def _run(fn: Callable[[core.App], Awaitable[T]]) -> T:
     """Run `fn` over a migrated database; staff-facing errors exit 1."""
+    from casework import dossier, lists
+    from casework.screening import ScreeningError
+    from casework.yente import YenteError
+
     settings = settings_or_exit()
     migrate_db(settings)
     try:
@@ -45,6 +46,8 @@ def _run(fn: Callable[[core.App], Awaitable[T]]) -> T:
 
 async def actor(application: core.App, email: str | None) -> tuple[str, str, str]:
     """(actor kind, actor id, display name) for the audit: a staff member by email, or the OS user."""
+    from casework.screening import ScreeningError
+
     if email is None:
         user = f"os:{getpass.getuser()}"[:64]
         return "cli", user, user
@@ -62,6 +65,9 @@ def sanctions_load(
     rescreen: Annotated[bool, typer.Option("--rescreen/--no-rescreen", help="Screen every case under review again afterwards")] = True,
 ) -> None:
     """Import FtM entities (JSON lines) or a targets.simple.csv table; loading a dataset again replaces it."""
+    from casework import lists
+    from casework.screening import rescreen_all
+
     if not path.is_file():
         err.print(f"[bold red]No such file:[/] {escape(str(path))}")
         raise typer.Exit(2)
@@ -85,6 +91,9 @@ def sanctions_load(
 @sanctions_app.command("screen")
 def sanctions_screen(reference: str, as_json: JsonOpt = False) -> None:
     """Screen a case's perpetrators now (stored and audited) and print the candidates."""
+    from casework.screening import Screener
+    from casework.settings import CaseworkSettings
+
 
     async def go(application: core.App) -> dict[str, Any]:
         return (await Screener(application, CaseworkSettings()).screen(reference, actor_kind="cli", actor_id=(await actor(application, None))[1])).to_dict()
@@ -104,6 +113,9 @@ def sanctions_screen(reference: str, as_json: JsonOpt = False) -> None:
 @sanctions_app.command("decide")
 def sanctions_decide(reference: str, perpetrator: int, entity_id: str, decision: str, as_staff: AsOpt = None) -> None:
     """Confirm or dismiss a candidate (DECISION: confirmed | dismissed); remembered and audited."""
+    from casework.screening import Screener
+    from casework.settings import CaseworkSettings
+
 
     async def go(application: core.App) -> None:
         kind, who, _ = await actor(application, as_staff)
@@ -116,6 +128,8 @@ def sanctions_decide(reference: str, perpetrator: int, entity_id: str, decision:
 @sanctions_app.command("datasets")
 def sanctions_datasets(as_json: JsonOpt = False) -> None:
     """The imported lists."""
+    from storage.casework import SanctionsRepository
+
 
     async def go(application: core.App) -> list[dict[str, Any]]:
         async with application.store.read() as uow:
@@ -131,6 +145,9 @@ def sanctions_datasets(as_json: JsonOpt = False) -> None:
 
 def links_command(reference: str, as_json: JsonOpt = False) -> None:
     """The same perpetrator in other cases (links scored now and stored)."""
+    from casework.links import Linker
+    from casework.settings import CaseworkSettings
+
 
     async def go(application: core.App) -> dict[str, Any]:
         return (await Linker(application, CaseworkSettings()).link_case(reference)).to_dict()
@@ -161,6 +178,8 @@ def export_command(
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write to this file (mode 0600) instead of standard output")] = None,
 ) -> None:
     """A dossier of one case, laid out as a formal sanctions submission (the export is audited)."""
+    from casework import dossier
+
     try:
         dossier.check_format(fmt)
         dossier.check_jurisdiction(jurisdiction)
