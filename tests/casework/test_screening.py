@@ -87,3 +87,16 @@ async def test_rescreen_all_covers_cases_under_review(loaded: App) -> None:
     await add_case(loaded, perps_case(fixtures.PERPETRATORS[0]["perp"]))
     await add_case(loaded, perps_case(fixtures.PERPETRATORS[4]["perp"]), status="draft")
     assert await rescreen_all(loaded) == 1
+
+
+async def test_case_changed_hook(loaded: App) -> None:
+    from casework.hooks import case_changed
+    from casework.links import Linker
+
+    a = await add_case(loaded, perps_case(fixtures.PERPETRATORS[0]["perp"]))
+    b = await add_case(loaded, perps_case(fixtures.PERPETRATORS[1]["perp"]))
+    assert await case_changed(loaded, a) and await case_changed(loaded, b)
+    assert not await case_changed(loaded, "HT-NONE-0000")
+    stored = (await Screener(loaded).stored(b)).to_dict()
+    assert stored["perpetrators"][0]["candidates"][0]["entity_id"] in ("fx-petrov", "fx-petrov-ua")
+    assert [(x.other_reference, x.match) for x in (await Linker(loaded).links(b)).links] == [(a, True)]
