@@ -256,12 +256,14 @@ def checklist(q: Questionnaire, answers: dict[str, Any]) -> Checklist:
 
 
 def labels(q: Questionnaire, paths: list[str]) -> list[str]:
-    """Short English labels of answer paths (`perpetrators.0.perp_dob` → `Date of birth (perpetrator 1)`)."""
+    """Short English labels of answer paths (`perpetrators.0.perp_dob` → `Date of birth (alleged perpetrator 1)`)."""
     out = []
     for path in paths:
         parts = path.split(".")
         item = q.items_by_id().get(next((p for p in reversed(parts) if not p.isdigit()), ""))
         label = item.short("en") if isinstance(item, Question) else (item.text.get("en") if item else path)
         nums = [int(p) + 1 for p in parts if p.isdigit()]
-        out.append(f"{label} ({parts[0].rstrip('s')} {nums[0]})" if nums else label)
+        group = q.items_by_id().get(parts[0])
+        where = group.text.get("en").lower() if group is not None and not isinstance(group, Question) else parts[0]
+        out.append(f"{label} ({where} {nums[0]})" if nums else label)
     return out

@@ -59,9 +59,12 @@ class _Pdf(FPDF):
         self.cell(0, 6, f"{self.reference} · confidential · page {self.page_no()}/{{nb}}", align="C")
 
 
+LRM = "\u200e"  # a left-to-right mark: every paragraph is an English one, Arabic runs inside it go right to left
+
+
 def _text(pdf: FPDF, text: str, *, size: float = 10, style: str = "", h: float = 5.2) -> None:
     pdf.set_font("NotoSans", style, size)
-    pdf.multi_cell(0, h, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, h, "\n".join(LRM + line for line in text.split("\n")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _block(pdf: FPDF, block: Block) -> None:

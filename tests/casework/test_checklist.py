@@ -22,7 +22,7 @@ def test_strong_case_meets_every_element() -> None:
     ident = next(e for e in result.elements if e.id == "identifiable_perpetrator")
     assert ident.answers == ["perpetrators.0.perp_name", "perpetrators.0.perp_dob", "perpetrators.0.perp_id_docs.0.id_doc_number",
                              "perpetrators.1.perp_name", "perpetrators.1.vessel_imo"]
-    assert labels(Q, ident.answers[:2]) == ["Name (perpetrator 1)", "Date of birth (perpetrator 1)"]
+    assert labels(Q, ident.answers[:2]) == ["Name (alleged perpetrator 1)", "Date of birth (alleged perpetrator 1)"]
 
 
 def test_thin_case_is_missing_or_weak_with_reasons() -> None:
