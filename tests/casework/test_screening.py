@@ -100,3 +100,25 @@ async def test_case_changed_hook(loaded: App) -> None:
     stored = (await Screener(loaded).stored(b)).to_dict()
     assert stored["perpetrators"][0]["candidates"][0]["entity_id"] in ("fx-petrov", "fx-petrov-ua")
     assert [(x.other_reference, x.match) for x in (await Linker(loaded).links(b)).links] == [(a, True)]
+
+
+async def test_load_memory_does_not_grow_with_the_file(app: App, tmp_path: Path) -> None:
+    import json
+    import tracemalloc
+
+    def write(path: Path, n: int) -> Path:
+        with path.open("w", encoding="utf-8") as fh:
+            for i in range(n):
+                fh.write(json.dumps({"id": f"bulk-{i}", "schema": "Person", "datasets": ["bulk"], "properties": {
+                    "name": [f"Person{i} Family{i % 997}"], "birthDate": [f"19{50 + i % 50}-01-01"], "nationality": ["ru"]}}) + "\n")
+        return path
+
+    peaks = []
+    for n in (400, 4000):
+        path = write(tmp_path / f"bulk{n}.json", n)
+        tracemalloc.start()
+        assert await lists.load(app.store, path, dataset="bulk", now=app.clock()) == n
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    # ten times the entities, about the same peak: memory follows the batch, not the file
+    assert peaks[1] < peaks[0] * 2, peaks
