@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench lock clean messages translations
+.PHONY: run test lint typecheck pytest bench lock clean messages translations fonts
 
 # gettext catalogs: one .po per language in the repo, compiled to .mo (not committed) with Babel.
 LOCALE := intake/locale
@@ -15,6 +15,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python requirements.lock pyproject.toml
+	@$(MAKE) --no-print-directory fonts
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
@@ -59,3 +60,19 @@ messages: $(STAMP)
 	  --sort-by-file --project magnitsky-intake --copyright-holder "" --msgid-bugs-address "" \
 	  --output-file $(LOCALE)/intake.pot intake bot mail
 	$(BIN)/pybabel update --domain intake --input-file $(LOCALE)/intake.pot --output-dir $(LOCALE) --no-fuzzy-matching
+
+# Fonts for PDF dossiers (Latin, Cyrillic, Arabic: Noto; Chinese, Japanese, Korean: Droid Sans Fallback).
+FONT_FILES := /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf \
+	/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+fonts:
+	@if ls $(FONT_FILES) >/dev/null 2>&1; then echo "PDF fonts: installed"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "PDF fonts: installing fonts-noto-core fonts-droid-fallback"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-droid-fallback >/dev/null; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "PDF fonts: missing. Run: sudo apt-get install fonts-noto-core fonts-droid-fallback"; \
+	else \
+	  echo "PDF fonts: missing and apt-get is not available. Install Noto Sans, Noto Sans Arabic and Droid Sans Fallback"; \
+	  echo "  (NotoSans-Regular/Bold.ttf, NotoSansArabic-Regular/Bold.ttf, DroidSansFallbackFull.ttf) and set INTAKE_DOSSIER_FONT_DIR."; \
+	  echo "  Everything but PDF export works without them."; \
+	fi

@@ -81,7 +81,20 @@ async def _components(application: core.App) -> list[Any]:
     # channels register their inbox decoder and their sender with the core, and return their edges
     components.extend(await mail.runtime.components(application))
     _say_where_alerts_go(application)
+    _casework_follows_changes(application)
     return components
+
+
+def _casework_follows_changes(application: core.App) -> None:
+    """Screen and link a case's perpetrators after it is submitted or its submitter adds to it."""
+    from casework.hooks import case_changed
+    from intake.inbound import Result
+
+    async def changed(result: Result) -> None:
+        if result.reference:
+            await case_changed(application, result.reference)
+
+    application.receiver.listeners.append(changed)
 
 
 def _say_where_alerts_go(application: core.App) -> None:
@@ -233,7 +246,6 @@ def keys_rotate() -> None:
 CHANNEL_COMMANDS = [
     ("review.cli", "review_app", "review"),
     ("review.cli", "staff_app", "staff"),
-    ("review.cli", "export_command", None),
     ("mail.cli", "mail_app", "mail"),
 ]
 
@@ -258,6 +270,9 @@ cli.command(name="backup")(backup_command)
 cli.command(name="restore")(restore_command)
 cli.command(name="purge")(purge_command)
 cli.command(name="hold")(hold_command)
+from casework.cli import register as _register_casework  # noqa: E402  (sanctions, export, review links)
+
+_register_casework(cli)
 
 
 def main() -> None:

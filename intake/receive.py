@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -50,6 +50,9 @@ class Receiver:
         self.first_contact_per_hour = first_contact_per_hour
         self.wakers: list[Callable[[], None]] = [wake] if wake else []
         self.fault: Fault | None = None
+        # called after the commit of an input that submitted a case or changed a submitted one
+        # (e.g. casework's screening, registered by the composition root); failures are logged
+        self.listeners: list[Callable[[Result], Awaitable[None]]] = []
 
     def _step(self, name: str) -> None:
         if self.fault is not None:
@@ -87,7 +90,16 @@ class Receiver:
         if queued or result.submitted or result.requeued:
             for wake in self.wakers:
                 wake()
+        if not result.duplicate and (result.submitted or result.threaded) and result.reference:
+            await self._tell_listeners(result)
         return result
+
+    async def _tell_listeners(self, result: Result) -> None:
+        for listener in self.listeners:
+            try:
+                await listener(result)
+            except Exception as exc:  # noqa: BLE001 - the input is committed; a listener's failure must not undo or repeat it
+                log.warning("after case %s changed, a listener failed (%s)", result.case_id, type(exc).__name__)
 
     # ---- dispatch ------------------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -21,7 +20,6 @@ from rich.table import Table
 
 from intake import app as core
 from intake.cliutil import console, err, migrate_db, settings_or_exit, with_app
-from review import export
 from review.auth import AuthError, AuthService
 from review.service import Actor, QueueFilter, ReviewError, ReviewService
 
@@ -259,46 +257,7 @@ def review_retry(kind: Annotated[str, typer.Argument(help="inbox | outbox")], it
     console.print(f"{kind} {item_id} requeued")
 
 
-# ---- export -----------------------------------------------------------------------------------
-
-
-def write_private(path: str, text: str) -> None:
-    """Write `text` to `path`, readable by its owner only (mode 0600, also when it existed)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        os.fchmod(fh.fileno(), 0o600)
-        fh.write(text)
-
-
-def export_command(
-    reference: str,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md | json | ftm (FollowTheMoney JSON lines) | pdf")] = "md",
-    as_staff: Annotated[str | None, typer.Option("--as", help="Your staff email (recorded in the audit; default: your OS user)")] = None,
-    output: Annotated[str | None, typer.Option("--output", "-o", help="Write to this file (mode 0600) instead of standard output")] = None,
-) -> None:
-    """A dossier of one case (the export is audited, and so is the view it is made from)."""
-    try:
-        export.check_format(fmt)
-    except export.ExportUnavailable as exc:
-        err.print(f"[bold red]Not done:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-
-    async def fn(review: ReviewService, auth: AuthService) -> str:
-        actor = await auth.actor_for(as_staff) if as_staff else operator()
-        await review.record_export(reference, actor, fmt=fmt)
-        view = await review.show(reference, actor)
-        envelope = export.Envelope(exported_at=review.clock(), exported_by=actor.email or actor.staff_id)
-        return export.render(fmt, view, review.q, envelope)
-
-    text = _run(fn)
-    if output:
-        write_private(output, text)
-        err.print(f"wrote {escape(output)}", highlight=False)
-    else:
-        sys.stdout.write(text)
-
-
-export_command.command_name = "export"  # type: ignore[attr-defined]
+# ---- export: moved to casework.cli (`intake export`, registered by intake/cli.py) -------------
 
 
 # ---- staff ------------------------------------------------------------------------------------

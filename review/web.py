@@ -25,12 +25,25 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from casework import web as casework_web
 from intake.app import App
 from review import action_table, routes_account, routes_admin, routes_api, routes_cases
 from review.auth import AuthService, Throttled
 from review.model import AccessRefused, CaseNotFound, Conflict, Forbidden, ReviewError
 from review.service import ReviewService
-from review.webctx import DONE, AdminOnly, Console, CsrfFailed, LoginRequired, actor_of, console_of, error_page, is_api
+from review.webctx import (
+    DONE,
+    AdminOnly,
+    Console,
+    CsrfFailed,
+    LoginRequired,
+    actor_of,
+    console_of,
+    error_page,
+    is_api,
+    staff_form,
+    staff_session,
+)
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -193,6 +206,9 @@ def create_app(
     web.include_router(routes_admin.router)
     web.include_router(routes_api.router)
     web.include_router(action_table.api_router())
+    # casework (checklist, screening, links, dossiers), in the console's pages and behind its login
+    web.include_router(casework_web.create_router(app, session=staff_session, form=staff_form,
+                                                  pages=casework_web.templates(jinja2.FileSystemLoader(HERE / "templates"))))
     for route in extra_routes:
         if isinstance(route, APIRouter):
             web.include_router(route)

@@ -291,3 +291,5 @@ class AppSetting(Base):
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(TS)
     updated_by: Mapped[str | None] = mapped_column(String(32))
+
+from storage import models_casework as _casework  # noqa: E402,F401  (registers the casework tables on Base)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 420  # "about 400": a module past this has a seam to split along
-SIZED = ["intake", "storage", "review", "bot", "mail"]
+SIZED = ["intake", "storage", "review", "bot", "mail", "casework"]
 
 
 def test_dependency_rule_holds() -> None:

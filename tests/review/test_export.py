@@ -1,5 +1,6 @@
-"""Dossier exports: Markdown, JSON and FollowTheMoney from a real case on each database, the
-export audit event, and `intake export` as a subprocess."""
+"""Dossier exports through the review shim (`review.export` → `casework.dossier`): Markdown, JSON,
+PDF and FollowTheMoney from a real case on each database, the export audit event, `intake export`
+as a subprocess, and the console's download."""
 
 from __future__ import annotations
 
@@ -75,15 +76,19 @@ def by_schema(entities: list[dict[str, Any]], schema: str) -> list[dict[str, Any
 
 async def test_markdown_dossier(app: App, review: ReviewService, alice: Actor) -> None:
     ref, view = await dossier_case(app, review, alice)
-    md = export.render("md", view, app.questionnaire, envelope(app))
-    assert md.startswith(f"# Case dossier {ref}\n")
+    md = export.render("md", view, app.questionnaire, envelope(app), internal=True)
+    assert isinstance(md, str) and md.startswith("# Global Magnitsky sanctions submission\n")
+    assert f"| Case reference | {ref} |" in md
     assert "| Status | needs\\_info |" in md and f"{app.clock().isoformat()} by {ENVELOPE_BY}" in md
-    for text in ("## Triage", "## Answers", "## Attachments", "## Thread", "## Audit trail", "Alleged perpetrator 1",
+    for text in ("Recommended individual(s) and entity(ies)", "## 12. Designation checklist", "### Internal notes", "### Thread",
+                 "### Audit trail", "### 1\\. Ivan Petrov (person)",
                  "**Name:** Ivan Petrov", "**ID document number:** AB1234567", "**Position title:** Colonel",
                  "**Nationality:**", "(BY)", "**Date of birth:**", "**Registration number:** 0105551234567", "looks strong"):
         assert text in md, text
     assert "case.viewed" in md and "case.info\\_requested" in md
-    assert "via terminal by alice@example.org (pending):" in md and "Do you have \\*the\\* passport scan?" in md
+    assert "via terminal: Do you have \\*the\\* passport scan?" in md
+    sendable = export.render("md", view, app.questionnaire, envelope(app))
+    assert isinstance(sendable, str) and "looks strong" not in sendable and "case.viewed" not in sendable
     # submitted text stays literal: no raw HTML, no list made from a line of an answer
     tokens = MarkdownIt("commonmark").parse(md)
     assert not [t for t in tokens if t.type.startswith("html")]
@@ -98,13 +103,14 @@ async def test_markdown_lists_attachments_with_sha256(app: App, review: ReviewSe
         assert case is not None
         att = await uow.attachments.add(case_id=case.id, filename="contract|1.pdf", data=b"%PDF-1.4 test", now=app.clock(), source="terminal")
     md = export.render("md", await review.show(ref, alice), app.questionnaire, envelope(app))
+    assert isinstance(md, str)
     row = next(line for line in md.splitlines() if "contract" in line)
-    assert "contract\\|1.pdf" in row and f"`{att.sha256}`" in row and "| 13 |" in row
+    assert row.startswith("| E") and f"contract\\|1.pdf: {att.sha256}" in row and "received via terminal" in row
 
 
 async def test_json_round_trips(app: App, review: ReviewService, alice: Actor) -> None:
     _, view = await dossier_case(app, review, alice)
-    doc = json.loads(export.render("json", view, app.questionnaire, envelope(app)))
+    doc = json.loads(export.render("json", view, app.questionnaire, envelope(app), internal=True))
     assert doc["format"] == "magnitsky-intake/dossier" and doc["version"] == export.FORMAT_VERSION
     assert doc["exported_at"] == app.clock().isoformat() and doc["exported_by"] == ENVELOPE_BY
     assert CaseView(**doc["case"]) == view
@@ -194,11 +200,14 @@ def test_md_escape_keeps_text_literal() -> None:
     assert export.md_escape("a_b *c* <x> [l](u) #h |p|") == "a\\_b \\*c\\* \\<x\\> \\[l\\](u) \\#h \\|p\\|"
 
 
-def test_pdf_is_refused_clearly() -> None:
-    with pytest.raises(export.ExportUnavailable, match="PDF library"):
-        export.check_format("pdf")
+async def test_pdf_and_unknown_formats(app: App, review: ReviewService, alice: Actor) -> None:
+    _, view = await dossier_case(app, review, alice)
+    pdf = export.render("pdf", view, app.questionnaire, envelope(app), jurisdiction="eu")
+    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF-")
     with pytest.raises(export.ExportUnavailable, match="unknown export format"):
         export.check_format("docx")
+    with pytest.raises(export.ExportUnavailable, match="unknown jurisdiction"):
+        export.render("md", view, app.questionnaire, envelope(app), jurisdiction="fr")
 
 
 # ---- the command -------------------------------------------------------------------------------
@@ -230,20 +239,25 @@ async def test_export_command(app: App, review: ReviewService, alice: Actor, set
     md = intake(["export", ref.lower(), "--format", "md", "--as", "alice@example.org", "--output", str(target)], env, cwd)
     assert md.returncode == 0, md.stderr
     assert md.stdout == "" and stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert target.read_text(encoding="utf-8").startswith(f"# Case dossier {ref}")
+    assert target.read_text(encoding="utf-8").startswith("# Global Magnitsky sanctions submission")
 
-    pdf = intake(["export", ref, "--format", "pdf", "--as", "alice@example.org"], env, cwd)
-    assert pdf.returncode == 2 and "PDF library" in pdf.stderr and "--format md" in pdf.stderr
+    pdf_path = tmp_path / "dossier.pdf"
+    pdf = intake(["export", ref, "--format", "pdf", "--jurisdiction", "uk", "--as", "alice@example.org", "-o", str(pdf_path)], env, cwd)
+    assert pdf.returncode == 0, pdf.stderr
+    assert pdf_path.read_bytes().startswith(b"%PDF-")
+    bad = intake(["export", ref, "--format", "md", "--jurisdiction", "fr"], env, cwd)
+    assert bad.returncode == 2 and "unknown jurisdiction" in bad.stderr
     missing = intake(["export", "MI-NOPE-0000", "--format", "json"], env, cwd)
     assert missing.returncode == 1 and "no case" in missing.stderr
 
     view = await review.show(ref, alice)
     exports = [e for e in view.audit if e["action"] == "case.exported"]
-    assert [(e["detail"], e["actor"], e["remote"]) for e in exports] == [
-        ({"format": "ftm"}, "alice@example.org", "cli"), ({"format": "md"}, "alice@example.org", "cli"),
+    # same pinned clock for every event: compare regardless of order (the audit sorts by time, then id)
+    assert sorted((e["detail"]["format"], e["actor"], e["remote"]) for e in exports) == [
+        ("ftm", "alice@example.org", "cli"), ("md", "alice@example.org", "cli"), ("pdf", "alice@example.org", "cli"),
     ]
     # each export also views the case, and the view is audited as such
-    assert sum(e["action"] == "case.viewed" for e in view.audit) == 3
+    assert sum(e["action"] == "case.viewed" for e in view.audit) == 4
 
 
 async def test_console_export_download(app: App, auth: AuthService, review: ReviewService, alice: Actor) -> None:
@@ -260,7 +274,10 @@ async def test_console_export_download(app: App, auth: AuthService, review: Revi
         assert r.headers["cache-control"] == "no-store" and r.headers["x-content-type-options"] == "nosniff"
         assert "Person" in {json.loads(line)["schema"] for line in r.text.splitlines()}
         pdf = await client.get(f"/cases/{ref}/export?format=pdf")
-        assert pdf.status_code == 400 and "PDF library" in pdf.text
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+        assert (await client.get(f"/cases/{ref}/export?format=docx")).status_code == 400
         assert (await client.get("/cases/HT-2222-3333/export?format=md")).status_code == 404
     view = await review.show(ref, alice)
-    assert [(e["detail"], e["actor"]) for e in view.audit if e["action"] == "case.exported"] == [({"format": "ftm"}, "alice@example.org")]
+    assert sorted((e["detail"]["format"], e["actor"]) for e in view.audit if e["action"] == "case.exported") == [
+        ("ftm", "alice@example.org"), ("pdf", "alice@example.org"),
+    ]
