@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench lock clean messages translations fonts
+.PHONY: run test lint typecheck pytest bench lock clean messages translations fonts browser
 
 # gettext catalogs: one .po per language in the repo, compiled to .mo (not committed) with Babel.
 LOCALE := intake/locale
@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python requirements.lock pyproject.toml
-	@$(MAKE) --no-print-directory fonts
+	@$(MAKE) --no-print-directory fonts browser
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
@@ -76,3 +76,14 @@ fonts:
 	  echo "  (NotoSans-Regular/Bold.ttf, NotoSansArabic-Regular/Bold.ttf, DroidSansFallbackFull.ttf) and set INTAKE_DOSSIER_FONT_DIR."; \
 	  echo "  Everything but PDF export works without them."; \
 	fi
+
+# Chromium for the console's browser tests (Debian's package; Playwright drives it, never downloads one).
+browser:
+	@if command -v chromium >/dev/null 2>&1; then echo "browser tests: $$(command -v chromium)"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "browser tests: installing Debian's chromium"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "browser tests: chromium is missing. Run: sudo apt-get install chromium (the browser tests fail without it)"; \
+	fi
+

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 from collections.abc import Generator, Sequence
 
 import uvicorn
@@ -76,9 +78,25 @@ class Console:
         log.info("console listening on %s:%d", settings.http_host, self.port)
         if self.announce:
             print(f"\nStaff console: {url}", flush=True)
-            if first is not None:
-                print(f"First admin created: {first[0]}\nOne-time password (shown only now; change it at first login): {first[1]}\n", flush=True)
+        if first is not None:
+            self._tell_first_password(*first)
         self._warm = asyncio.create_task(self._warm_index(), name="search-index-warmup")
+
+    def _tell_first_password(self, email: str, password: str) -> None:
+        """The first admin's one-time password goes to a terminal only; when output is a pipe or a
+        log (journald, docker logs keep it), it is written to a 0600 file whose path is logged."""
+        if self.announce and sys.stdout.isatty():
+            print(f"First admin created: {email}\nOne-time password (shown only now; change it at first login): {password}\n", flush=True)
+            return
+        path = self.app.settings.data_dir / "first-admin-password.txt"
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            fh.write(f"{email}\n{password}\n")
+        log.warning("first admin %s created; its one-time password is in %s (mode 0600): read it, log in, change it, delete the file", email, path)
+        if self.announce:
+            print(f"First admin created: {email}. Its one-time password is in {path} (readable by this user only).", flush=True)
 
     async def _warm_index(self) -> None:
         """Decrypt every case into the in-memory search index once, so the first search is fast."""
