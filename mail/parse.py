@@ -81,16 +81,40 @@ def message_ids(value: str) -> list[str]:
     return MSGID_RE.findall(value or "")
 
 
+TRACE_HEADERS = ("received", "return-path", "delivered-to", "x-original-to", "x-received", "authentication-results",
+                 "received-spf", "arc-seal", "arc-message-signature", "arc-authentication-results", "x-spam-")
+
+
+def content_hash(raw: bytes) -> str:
+    """SHA-256 of what the author sent: the body and every header except the trace headers that
+    relays add on the way (Received, Return-Path, Authentication-Results …), line ends normalised.
+    The same message delivered twice (by another hop, a retry) hashes the same."""
+    data = raw.replace(b"\r\n", b"\n")
+    head, sep, body = data.partition(b"\n\n")
+    kept: list[bytes] = []
+    skipping = False
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
+        skipping = name.startswith(TRACE_HEADERS)
+        if not skipping:
+            kept.append(line)
+    return hashlib.sha256(b"\n".join(kept) + sep + body).hexdigest()
+
+
 def dedup_key(raw: bytes) -> str:
-    """`mid:<Message-ID>` when the headers carry one, else `sha256:<hash of the raw bytes>`."""
+    """`mid:<Message-ID>|sha256:<content hash>` (or `sha256:<content hash>` without a Message-ID):
+    the same message twice is one key, a different message reusing a Message-ID is another."""
     try:
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
         ids = message_ids(str(headers.get("Message-ID", "") or ""))
-    except Exception:  # noqa: BLE001 - any header problem: fall back to the content hash
+    except Exception:  # noqa: BLE001 - any header problem: the content hash alone
         ids = []
-    if ids:
-        return "mid:" + ids[0]
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+    digest = "sha256:" + content_hash(raw)
+    return f"mid:{ids[0]}|{digest}" if ids else digest
 
 
 def parse_message(raw: bytes) -> ParsedMessage:

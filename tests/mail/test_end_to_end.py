@@ -9,7 +9,7 @@ import hashlib
 from intake import lifecycle
 from intake.app import App
 from mail import runtime
-from mail.outbox import Relay
+from mail.relay import Relay
 from mail.server import MailServer
 from tests.mail.conftest import CaptureRelay, smtp_send
 from tests.mail.support import complete_answers, form_text, message, text_of
@@ -19,11 +19,11 @@ async def test_first_mail_to_submitted_by_replying(app: App, relay_server: tuple
     relay, relay_port = relay_server
     app.settings.smtp_port = 0
     app.settings.relay_url = f"smtp://127.0.0.1:{relay_port}"
-    components = await runtime.components(app)
-    assert [c.name for c in components] == ["smtp", "mail-inbox", "mail-outbox"]
+    components = app.components() + await runtime.components(app)
+    assert [c.name for c in components] == ["delivery worker", "inbox worker", "smtp"]
     for component in components:
         await component.start()
-    server = components[0]
+    server = components[-1]
     assert isinstance(server, MailServer)
     try:
         async def send(raw: bytes) -> None:
