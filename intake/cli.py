@@ -71,7 +71,7 @@ async def _components(application: core.App) -> list[Any]:
         from bot.webhook import webhook_route
 
         extra_routes.append(webhook_route(application))
-    components: list[Any] = []
+    components: list[Any] = list(application.components())  # the inbox and delivery workers; stopped last
     components.extend(await review.runtime.components(application, extra_routes=extra_routes))
     components.extend(await mail.runtime.components(application))
     components.extend(await bot.runtime.components(application))
