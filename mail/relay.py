@@ -47,13 +47,15 @@ class Relay:
 
 
 class RelayPool:
-    """Reusable SMTP sessions to the relay (at most `size` kept idle)."""
+    """Reusable SMTP sessions to the relay: at most `size` at once (a batch of the delivery worker
+    shares them), each reused while it is younger than `idle` seconds of idleness."""
 
-    def __init__(self, relay: Relay, *, timeout: float = 30, idle: float = 15.0, size: int = 4) -> None:
+    def __init__(self, relay: Relay, *, timeout: float = 30, idle: float = 15.0, size: int = 2) -> None:
         self.relay = relay
         self.timeout = timeout
         self.idle = idle
         self.size = size
+        self._slots = asyncio.Semaphore(size)
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
         self.opened = 0  # sessions opened so far (tests read it)
 
@@ -77,6 +79,10 @@ class RelayPool:
 
     async def send(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> None:
         """Send one message on a pooled session; raises aiosmtplib's errors (and OSError)."""
+        async with self._slots:
+            await self._send(message, sender=sender, recipients=recipients)
+
+    async def _send(self, message: EmailMessage, *, sender: str, recipients: list[str]) -> None:
         client = await self._take()
         if client is not None:
             try:
