@@ -281,6 +281,7 @@ class Receiver:
         """Unsolicited first contact is answered at most `autoreply_per_hour` times per sender and
         `first_contact_per_hour` times in all (bounds backscatter to forged senders)."""
         since = self.clock() - timedelta(hours=1)
+        await uow.outbox.lock_counts()
         mine = await uow.outbox.count_since(channel=channel, kinds=AUTOREPLY_KINDS, since=since, submitter_id=submitter_id)
         if mine >= self.autoreply_per_hour:
             return True

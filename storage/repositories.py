@@ -340,6 +340,10 @@ class OutboxRepository(Protocol):
         """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""
         ...
 
+    async def lock_counts(self) -> None:
+        """Serialise count-then-enqueue decisions (the first-contact caps) until the transaction ends."""
+        ...
+
 
 class AuditRepository(Protocol):
     async def record(
