@@ -28,6 +28,7 @@ from intake.channels import InboxRecord
 from intake.i18n import normalise_lang
 from intake.inbound import Inbound, Intent
 from intake.questionnaire import Questionnaire
+from mail.capability import proven_reference
 from mail.form import parse_form, unquote, wants_submit
 from mail.loops import no_autoreply_reason, split_address
 from mail.parse import ParsedMessage, dedup_key, parse_message
@@ -94,6 +95,7 @@ class MailDecoder:
         self.app = app
         self.q = app.questionnaire
         self.address = app.settings.mail_address
+        self.keys = app.settings.master_keys()
 
     async def handle(self, row: InboxRecord) -> None:
         """Decode the row and hand it to `receive`; a row without any sender address needs nothing."""
@@ -104,7 +106,10 @@ class MailDecoder:
             log.info("inbox %s: no sender address; nothing to do", row.id)
             return
         key = str(row.envelope.get("key") or "") or await asyncio.to_thread(dedup_key, row.raw)
-        lang, reused = await self._context(identity, msg)
+        rcpt_tos = [str(r) for r in row.envelope.get("rcpt_tos") or []]
+        thread_keys = [m for m in msg.references if m not in msg.in_reply_to] + msg.in_reply_to  # the core tries the last first
+        proven_ref = proven_reference(self.keys, msg.subject, rcpt_tos)
+        lang, reused, proven = await self._context(identity, msg, proven_ref, thread_keys)
         reading = await asyncio.to_thread(read_form, self.q, lang, msg)
         external = msg.message_id
         if external is not None and reused:
@@ -117,8 +122,9 @@ class MailDecoder:
             files=files_of(msg, key),
             answers=reading.answers,
             submit=reading.submit,
-            reference=reference_of(msg.subject, [str(r) for r in row.envelope.get("rcpt_tos") or []]),
-            thread_keys=[m for m in msg.references if m not in msg.in_reply_to] + msg.in_reply_to,  # the core tries the last first
+            reference=proven_ref or reference_of(msg.subject, rcpt_tos),
+            thread_keys=thread_keys,
+            proven=proven,
             external_key=external,
             automated=no_autoreply_reason(msg, mail_from=mail_from, intake=self.address),
             meta=thread_meta(msg.message_id, msg.references),
@@ -132,17 +138,27 @@ class MailDecoder:
             result.case_id or "-", len(result.results), len(msg.defects),
         )
 
-    async def _context(self, identity: str, msg: ParsedMessage) -> tuple[str, bool]:
-        """The language to read the form in (the sender's open draft, else the message's own) and
+    async def _context(self, identity: str, msg: ParsedMessage, proven_ref: str | None, thread_keys: list[str]) -> tuple[str, bool, set[str]]:
+        """The language to read the form in (the sender's open draft, else the message's own);
         whether the Message-ID is already on a case thread (then this is a different message
-        reusing it: the same message twice is stopped by the inbox's dedup key)."""
+        reusing it: the same message twice is stopped by the inbox's dedup key); and the cases the
+        message proves (a valid token, or a reply to a Message-ID of ours)."""
         lang = normalise_lang(msg.lang)
         reused = False
+        proven: set[str] = set()
         async with self.app.store.read() as uow:
+            if proven_ref is not None:
+                named = await uow.cases.by_reference(proven_ref)
+                if named is not None:
+                    proven.add(named.id)
+            for mid in thread_keys[-20:]:
+                ours = await uow.outbox.case_for_external(mid)
+                if ours is not None:
+                    proven.add(ours)
             submitter = await uow.submitters.find(channel=CHANNEL, identity=identity)
             draft = await uow.cases.open_draft(submitter.id) if submitter is not None else None
             if draft is not None:
                 lang = draft.lang
             if msg.message_id is not None:
                 reused = await uow.messages.case_for_external(msg.message_id) is not None
-        return lang, reused
+        return lang, reused, proven

@@ -49,6 +49,10 @@ def render_reply(q: Questionnaire, result: Result) -> list[Outgoing]:
     if result.duplicate or inbound.automated is not None or result.limited or result.reference is None:
         return []
     t = translator(result.lang)
+    if result.warn_owner:
+        return [owner_warning(result)]
+    if not result.verified and not result.threaded:
+        return []  # an unproven message on the sender's case: kept, nothing changed, the owner was warned before
     if result.threaded:
         if not result.verified or result.status == lifecycle.WITHDRAWN:
             return []
@@ -61,6 +65,22 @@ def render_reply(q: Questionnaire, result: Result) -> list[Outgoing]:
     kind = "form" if result.fresh else "reply"
     subject, body = compose(q, result, result.draft)
     return [_mail(kind, result, subject, body)]
+
+
+def owner_warning(result: Result) -> Outgoing:
+    """To the case's owner, at their own address: a mail in their name that did not come as a reply
+    to ours changed nothing. Never quotes it (it may come from someone else)."""
+    t = translator(result.lang)
+    body = "\n\n".join([
+        t("We received an email in your name about your case {ref}. It did not come as a reply to one of our emails, "
+          "so we changed nothing and only kept it aside for our staff.", ref=result.reference),
+        t("If it was you: please reply to our most recent email about this case (keep its subject), so that we know it "
+          "comes from you. If it was not you, someone may be using your address; tell us by replying to this email."),
+    ]) + "\n"
+    return Outgoing("owner_warning", {
+        "subject": f"[{result.reference}] " + t("An email in your name changed nothing"), "body": body, "auto": True,
+        "lang": result.lang, "in_reply_to": None, "references": [],
+    })
 
 
 def compose(q: Questionnaire, result: Result, draft: Draft) -> tuple[str, str]:

@@ -24,6 +24,7 @@ import aiosmtplib
 from intake.app import App
 from intake.channels import OutboxRecord, RetryLater, Sent, Undeliverable
 from intake.i18n import translator
+from mail import capability
 from mail.loops import split_address
 from mail.relay import Relay, RelayPool
 
@@ -55,6 +56,7 @@ class MailSender:
         self.settings = app.settings
         self.address = app.settings.mail_address
         self.domain = split_address(self.address)[1] or "localhost"
+        self.keys = app.settings.master_keys()
         self.pool = RelayPool(relay or Relay.from_url(app.settings.relay_url), timeout=timeout)
 
     @property
@@ -113,7 +115,12 @@ class MailSender:
         references = [str(r) for r in payload.get("references") or thread]
         if in_reply_to and in_reply_to not in references:
             references.append(str(in_reply_to))
+        if reference:  # the case's capability: replies to this address (or with this subject) continue it
+            tok = capability.token(self.keys[0], reference)
+            subject = capability.subject_with_token(subject, tok)
         msg = self._envelope(row, recipient, subject, lang)
+        if reference:
+            msg["Reply-To"] = capability.reply_address(self.address, reference, tok)
         if in_reply_to:
             msg["In-Reply-To"] = str(in_reply_to)
         if references:

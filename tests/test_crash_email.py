@@ -1,6 +1,7 @@
 """Issue 8, crash test through the real processes: `intake run` as a subprocess takes 200+ emails
-sent with smtplib from four threads (each thread a few senders, each sender four messages in
-order, retrying until it gets a 250 — as a sending MTA does); it is killed with SIGKILL mid-way
+sent with smtplib from four threads (each thread first sends its senders' first contacts, then,
+for some of them, once our reply has arrived, three answers to it in order; every mail is retried
+until it gets a 250 — as a sending MTA does); it is killed with SIGKILL mid-way
 and restarted. Every email that got a 250 must be processed exactly once and answered exactly
 once. The one allowed repeat is the same reply (same Message-ID) sent again because the kill fell
 between its send and its record — counted and shown separately."""
@@ -28,7 +29,8 @@ from tests.mail.conftest import CaptureRelay, smtp_send, start_relay
 from tests.test_cli import env_for
 
 INTAKE_ADDRESS = "cases@localhost"
-SENDERS = 50
+SENDERS = 124
+CONVERSATIONS = 28  # senders who answer our reply three times: 124 + 28 × 3 = 208 emails
 PER_SENDER = 4
 THREADS = 4
 KILL_AFTER = 90  # acknowledged emails before the SIGKILL
@@ -43,44 +45,64 @@ class Mail:
     unanswered_data: int = 0  # DATA sent but the connection died before the answer
 
 
-def build_mails() -> list[list[Mail]]:
-    """Per sender, four messages: a first contact, then three answers to the open draft."""
-    bodies = ["We report forced labour on a fishing fleet.", "Organisation name: Org {n}", "Case title: Fleet {n}", "Contact email: c{n}@example.org"]
-    out: list[list[Mail]] = []
-    for n in range(SENDERS):
-        sender = f"office{n}@ngo{n}.example.org"
-        mails: list[Mail] = []
-        for k, body in enumerate(bodies):
-            msg = EmailMessage()
-            msg["From"] = sender
-            msg["To"] = INTAKE_ADDRESS
-            msg["Subject"] = "A case" if k == 0 else "Re: A case"
-            mid = f"<m{n}.{k}@ngo{n}.example.org>"
-            msg["Message-ID"] = mid
-            msg.set_content(body.format(n=n))
-            mails.append(Mail(sender, mid, msg.as_bytes().replace(b"\n", b"\r\n")))
-        out.append(mails)
-    return out
+BODIES = ["We report forced labour on a fishing fleet.", "Organisation name: Org {n}", "Case title: Fleet {n}", "Contact email: c{n}@example.org"]
 
 
-def send_all(port: int, senders: list[list[Mail]], acked: list[int], lock: threading.Lock, deadline: float) -> None:
-    """One client thread: each sender's mails in order, each retried until it is acknowledged."""
-    for mails in senders:
-        for mail in mails:
-            while not mail.acked and time.monotonic() < deadline:
-                try:
-                    result = smtp_send(port, mail.raw, mail_from=mail.sender, rcpt=[INTAKE_ADDRESS])
-                except (OSError, smtplib.SMTPException):
-                    time.sleep(0.1)  # the server is down: retry later, as an MTA does
-                    continue
-                if result.data == 250:
-                    mail.acked = True
-                    with lock:
-                        acked[0] += 1
-                else:
-                    if result.data is None and result.rcpt == [250]:
-                        mail.unanswered_data += 1
-                    time.sleep(0.1)
+def build_mail(n: int, k: int, in_reply_to: str | None) -> Mail:
+    """Sender n's k-th message (k > 0: a reply to our mail `in_reply_to`, which proves the case)."""
+    sender = f"office{n}@ngo{n}.example.org"
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = INTAKE_ADDRESS
+    msg["Subject"] = "A case" if k == 0 else "Re: A case"
+    mid = f"<m{n}.{k}@ngo{n}.example.org>"
+    msg["Message-ID"] = mid
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    msg.set_content(BODIES[k].format(n=n))
+    return Mail(sender, mid, msg.as_bytes().replace(b"\n", b"\r\n"))
+
+
+def send_all(port: int, senders: list[int], every: list[Mail], catcher: CaptureRelay, acked: list[int], lock: threading.Lock, deadline: float) -> None:
+    """One client thread: its senders' first contacts, then for the conversation senders (once our
+    reply is there) three answers in order; each mail retried until it is acknowledged."""
+    firsts = {n: build_mail(n, 0, None) for n in senders}
+    with lock:
+        every.extend(firsts.values())
+    for n in senders:
+        deliver(port, firsts[n], acked, lock, deadline)
+    for n in senders:
+        if n >= CONVERSATIONS:
+            continue
+        ours = None
+        while ours is None and time.monotonic() < deadline:
+            ours = next((str(m["Message-ID"]) for m in list(catcher.messages) if str(m["In-Reply-To"]) == firsts[n].message_id), None)
+            time.sleep(0.05)
+        if ours is None:
+            return
+        for k in range(1, PER_SENDER):
+            mail = build_mail(n, k, ours)
+            with lock:
+                every.append(mail)
+            deliver(port, mail, acked, lock, deadline)
+
+
+def deliver(port: int, mail: Mail, acked: list[int], lock: threading.Lock, deadline: float) -> None:
+    """Send one mail until the server answers 250 (or the deadline passes)."""
+    while not mail.acked and time.monotonic() < deadline:
+        try:
+            result = smtp_send(port, mail.raw, mail_from=mail.sender, rcpt=[INTAKE_ADDRESS])
+        except (OSError, smtplib.SMTPException):
+            time.sleep(0.1)  # the server is down: retry later, as an MTA does
+            continue
+        if result.data == 250:
+            mail.acked = True
+            with lock:
+                acked[0] += 1
+        else:
+            if result.data is None and result.rcpt == [250]:
+                mail.unanswered_data += 1
+            time.sleep(0.1)
 
 
 @pytest.fixture
@@ -99,16 +121,16 @@ async def test_sigkill_mid_way_loses_nothing_and_answers_nothing_twice(tmp_path:
     env = env_for(tmp_path, db_url)
     env.update(INTAKE_RELAY_URL=f"smtp://127.0.0.1:{relay_port}", INTAKE_FIRST_CONTACT_PER_HOUR="10000", INTAKE_AUTOREPLY_PER_HOUR="100")
     port = int(env["INTAKE_SMTP_PORT"])
-    per_sender = build_mails()
-    every = [m for mails in per_sender for m in mails]
+    every: list[Mail] = []
     acked = [0]
     lock = threading.Lock()
     run = IntakeRun(env, tmp_path / "run1.log")
     second: IntakeRun | None = None
     try:
         await wait_for(lambda: "started smtp" in run.output() or None, "the SMTP server", run)
-        deadline = time.monotonic() + 45
-        clients = [asyncio.to_thread(send_all, port, per_sender[i::THREADS], acked, lock, deadline) for i in range(THREADS)]
+        deadline = time.monotonic() + 90
+        senders = list(range(SENDERS))
+        clients = [asyncio.to_thread(send_all, port, senders[i::THREADS], every, catcher, acked, lock, deadline) for i in range(THREADS)]
         sending = asyncio.gather(*clients)
         await wait_for(lambda: acked[0] >= KILL_AFTER or None, f"{KILL_AFTER} acknowledged emails", run)
         run.proc.send_signal(signal.SIGKILL)
@@ -123,7 +145,7 @@ async def test_sigkill_mid_way_loses_nothing_and_answers_nothing_twice(tmp_path:
             answered = {str(m["In-Reply-To"]) for m in catcher.messages}
             return True if acknowledged <= answered else None
 
-        await wait_for(all_answered, "a reply to every acknowledged email", second, timeout=40)
+        await wait_for(all_answered, "a reply to every acknowledged email", second, timeout=90)
         answered_s = round(time.monotonic() - started, 1)
         await asyncio.sleep(1.0)  # anything sent twice would arrive now
         t0 = time.monotonic()
@@ -162,7 +184,7 @@ async def test_sigkill_mid_way_loses_nothing_and_answers_nothing_twice(tmp_path:
     print("\nemail crash counts:", counts)
     if resent:
         print("resent after the kill (same Message-ID, crash between send and record):", resent)
-    assert len(acknowledged) == len(every) == SENDERS * PER_SENDER
+    assert len(acknowledged) == len(every) == SENDERS + CONVERSATIONS * (PER_SENDER - 1)
     assert lost == [] and duplicated == []
     assert sum(processed.values()) == len(acknowledged) and all(n == 1 for n in processed.values())
     assert len(deliveries) == len(acknowledged)  # exactly one reply per email (resends share the Message-ID)

@@ -106,6 +106,7 @@ async def test_smtp_accept_latency_while_telegram_followups_drain(mail: Harness,
         drain_s = time.monotonic() - t0
         done[0] = True
         busy = await probing
+        idle += await asyncio.to_thread(accept_times, mail.port, 30)  # idle again after: the baseline spans the drain
     finally:
         await app.delivery.stop()
         await app.inbox.stop()

@@ -164,7 +164,7 @@ async def test_staff_alerts_reach_the_alert_address_with_telegram_off(mail: Harn
         assert case is not None
         case.status = lifecycle.NEEDS_INFO
         await uow.cases.save(case, now=mail.app.clock())
-    raw, _ = message("Secret detail about the port.", subject=f"Re: [{ref}] question")
+    raw, _ = message("Secret detail about the port.", subject=f"Re: [{ref}] question", in_reply_to=our_mid)
     out = await mail.exchange(raw)
     (alert,) = [m for m in out if str(m["To"]) == STAFF]
     assert str(alert["Subject"]) == f"[{ref}] The submitter replied" and "Secret" not in text_of(alert)

@@ -65,7 +65,8 @@ async def test_same_message_twice_is_one_row_and_one_case_update(mail: Harness) 
     assert (await mail.send(raw)).data == 250
     assert (await mail.send(raw)).data == 250
     await mail.pump()
-    raw_no_id = b"From: ngo@example.org\r\nTo: cases@intake.example\r\nSubject: no id\r\n\r\nOrganisation name: Twice NGO\r\n"
+    ours = str(mail.relay.messages[0]["Message-ID"]).encode()  # a reply to our mail: it proves the case
+    raw_no_id = b"From: ngo@example.org\r\nTo: cases@intake.example\r\nSubject: no id\r\nIn-Reply-To: " + ours + b"\r\n\r\nOrganisation name: Twice NGO\r\n"
     assert (await mail.send(raw_no_id)).data == 250
     assert (await mail.send(raw_no_id)).data == 250
     await mail.pump()

@@ -74,8 +74,9 @@ async def test_first_contact_cap_bounds_backscatter_but_not_the_conversation(mai
     await mail.pump()
     answered = sorted(str(m["To"]) for m in mail.relay.messages)
     assert len(answered) == 2 and len(set(answered)) == 2
+    ours = next(str(m["Message-ID"]) for m in mail.relay.messages if str(m["To"]) == answered[0])
     for n in range(6):  # the conversation in a thread we started is never throttled
-        raw, _ = message(f"Organisation name: NGO {n}", sender=answered[0], subject="Re: form")
+        raw, _ = message(f"Organisation name: NGO {n}", sender=answered[0], subject="Re: form", in_reply_to=ours)
         assert len(await mail.exchange(raw, mail_from=answered[0])) == 1
     async with mail.app.store.read() as uow:
         rows = await uow.inbox.list()
@@ -98,7 +99,8 @@ async def test_staff_follow_up_is_threaded_and_the_answer_requeues(mail: Harness
                                  now=mail.app.clock(), case_id=case.id, submitter_id=case.submitter_id)
     await mail.pump()
     follow = mail.relay.messages[-1]
-    assert str(follow["Subject"]) == f"[{ref}] A question about your case" and follow["To"] == SENDER
+    assert str(follow["Subject"]).startswith(f"[{ref}] A question about your case {{") and follow["To"] == SENDER
+    assert str(follow["Reply-To"]).startswith(f"cases+{ref}.")  # the case's capability
     assert follow["In-Reply-To"] == form["Message-ID"]  # the last email of the thread
     assert "Auto-Submitted" not in follow and "Which port did the vessel use?" in text_of(follow)
     answer, _ = message("Lagos, mostly.", subject="Re: a question", in_reply_to=str(follow["Message-ID"]))
@@ -165,7 +167,7 @@ async def test_reply_on_submitted_case_lands_on_thread_with_attachment(mail: Har
         case.status = lifecycle.SUBMITTED
         await uow.cases.save(case, now=mail.app.clock())
     photo = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-    raw, _ = message("One more photo.", subject=f"[{ref}] more", attachments=[("photo.png", "image/png", photo), ("run.exe", "application/octet-stream", b"MZ\x90\x00")])
+    raw, _ = message("One more photo.", subject=f"[{ref}] more", in_reply_to=str(form["Message-ID"]), attachments=[("photo.png", "image/png", photo), ("run.exe", "application/octet-stream", b"MZ\x90\x00")])
     ack = (await mail.exchange(raw))[0]
     assert "added to case" in text_of(ack)
     async with mail.app.store.read() as uow:
