@@ -29,10 +29,11 @@ from intake.i18n import normalise_lang
 from intake.inbound import Inbound, Intent
 from intake.questionnaire import Questionnaire
 from mail.capability import proven_reference
-from mail.form import parse_form, unquote, wants_submit
+from mail.form import parse_form, sent_lines, unquote, wants_submit
 from mail.loops import no_autoreply_reason, split_address
 from mail.parse import ParsedMessage, dedup_key, parse_message
 from mail.reply import render_reply, thread_meta
+from mail.sender import our_message_id
 
 log = logging.getLogger(__name__)
 CHANNEL = "email"
@@ -47,13 +48,19 @@ class Reading:
     submit: bool
 
 
-def read_form(q: Questionnaire, lang: str, msg: ParsedMessage) -> Reading:
-    """The answers in the newest part of the message (quotes stripped), else in the whole body
-    unquoted; labels in `lang` and in English. CPU-bound: called in a worker thread."""
+def read_form(q: Questionnaire, lang: str, msg: ParsedMessage, sent_body: str | None = None) -> Reading:
+    """The answers, labels in `lang` and in English. Replying to a mail of ours whose text we know
+    (`sent_body`), the whole body is read against it: what we sent is never an answer, a label of
+    ours with the person's answer below it counts. Otherwise the newest part of the message
+    (quotes stripped), else the whole body unquoted. CPU-bound: called in a worker thread."""
     quoted_too = "\n".join(unquote(line) for line in msg.text.split("\n"))
+    sent = sent_lines(sent_body) if sent_body else None
     answers: dict[str, str] = {}
     for language in dict.fromkeys([lang, "en"]):
-        found = parse_form(q, language, msg.reply) or parse_form(q, language, quoted_too)
+        if sent is not None:
+            found = parse_form(q, language, msg.text, sent=sent)
+        else:
+            found = parse_form(q, language, msg.reply) or parse_form(q, language, quoted_too)
         for key, value in found.items():
             answers.setdefault(key, value)
     return Reading(answers, wants_submit(msg.reply))
@@ -96,6 +103,7 @@ class MailDecoder:
         self.q = app.questionnaire
         self.address = app.settings.mail_address
         self.keys = app.settings.master_keys()
+        self.domain = split_address(self.address)[1] or "localhost"
 
     async def handle(self, row: InboxRecord) -> None:
         """Decode the row and hand it to `receive`; a row without any sender address needs nothing."""
@@ -109,8 +117,8 @@ class MailDecoder:
         rcpt_tos = [str(r) for r in row.envelope.get("rcpt_tos") or []]
         thread_keys = [m for m in msg.references if m not in msg.in_reply_to] + msg.in_reply_to  # the core tries the last first
         proven_ref = proven_reference(self.keys, msg.subject, rcpt_tos)
-        lang, reused, proven = await self._context(identity, msg, proven_ref, thread_keys)
-        reading = await asyncio.to_thread(read_form, self.q, lang, msg)
+        lang, reused, proven, sent_body = await self._context(identity, msg, proven_ref, thread_keys)
+        reading = await asyncio.to_thread(read_form, self.q, lang, msg, sent_body)
         external = msg.message_id
         if external is not None and reused:
             external = f"{external}#{key.rsplit(':', 1)[-1][:16]}"  # a reused Message-ID: this message is another one
@@ -138,14 +146,18 @@ class MailDecoder:
             result.case_id or "-", len(result.results), len(msg.defects),
         )
 
-    async def _context(self, identity: str, msg: ParsedMessage, proven_ref: str | None, thread_keys: list[str]) -> tuple[str, bool, set[str]]:
+    async def _context(
+        self, identity: str, msg: ParsedMessage, proven_ref: str | None, thread_keys: list[str],
+    ) -> tuple[str, bool, set[str], str | None]:
         """The language to read the form in (the sender's open draft, else the message's own);
         whether the Message-ID is already on a case thread (then this is a different message
         reusing it: the same message twice is stopped by the inbox's dedup key); and the cases the
-        message proves (a valid token, or a reply to a Message-ID of ours)."""
+        message proves (a valid token, or a reply to a Message-ID of ours); and the text of our mail
+        it replies to, to read the reply against."""
         lang = normalise_lang(msg.lang)
         reused = False
         proven: set[str] = set()
+        sent_body: str | None = None
         async with self.app.store.read() as uow:
             if proven_ref is not None:
                 named = await uow.cases.by_reference(proven_ref)
@@ -155,10 +167,18 @@ class MailDecoder:
                 ours = await uow.outbox.case_for_external(mid)
                 if ours is not None:
                     proven.add(ours)
+            for mid in reversed(msg.in_reply_to or thread_keys[-1:]):
+                case_id = await uow.outbox.case_for_external(mid)
+                if case_id is None:
+                    continue
+                for row in await uow.outbox.list(case_id=case_id, status="sent", limit=100):
+                    if our_message_id(row.id, self.domain) == mid and isinstance(row.payload.get("body"), str):
+                        sent_body = row.payload["body"]
+                break
             submitter = await uow.submitters.find(channel=CHANNEL, identity=identity)
             draft = await uow.cases.open_draft(submitter.id) if submitter is not None else None
             if draft is not None:
                 lang = draft.lang
             if msg.message_id is not None:
                 reused = await uow.messages.case_for_external(msg.message_id) is not None
-        return lang, reused, proven
+        return lang, reused, proven, sent_body

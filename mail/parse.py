@@ -22,6 +22,8 @@ import filetype
 from inscriptis import get_text
 from mailparser_reply import EmailReplyParser
 
+from mail.text import mark_blockquotes, quote_marked, unflow
+
 MAX_PARTS = 500  # a message with more parts than this is read up to here (defect recorded)
 MAX_DEPTH = 20
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "cs", "da", "ja", "ko", "zh"]
@@ -195,6 +197,8 @@ def _walk(part: Message, out: ParsedMessage, plain: list[str], html: list[str], 
     if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
         text = decode_text(part)
         if ctype == "text/plain":
+            if str(part.get_param("format") or "").lower() == "flowed":
+                text = unflow(text, delsp=str(part.get_param("delsp") or "").lower() == "yes")
             plain.append(text)
         else:
             html.append(html_to_text(text))
@@ -263,7 +267,7 @@ def decode_text(part: Message) -> str:
 def html_to_text(html: str) -> str:
     """HTML to plain text (inscriptis); '' for HTML it cannot read."""
     try:
-        return str(get_text(html))
+        return quote_marked(str(get_text(mark_blockquotes(html))))
     except Exception:  # noqa: BLE001 - inscriptis on hostile markup
         return ""
 

@@ -24,7 +24,7 @@ from intake.engine import Draft
 from intake.i18n import translator
 from intake.inbound import Result
 from intake.questionnaire import Question, Questionnaire
-from mail.form import label_for, render_form, summary_text
+from mail.form import label_for, render_form, summary_text, wrap_lines
 
 MAX_REFERENCES = 10
 
@@ -78,7 +78,7 @@ def owner_warning(result: Result) -> Outgoing:
           "comes from you. If it was not you, someone may be using your address; tell us by replying to this email."),
     ]) + "\n"
     return Outgoing("owner_warning", {
-        "subject": f"[{result.reference}] " + t("An email in your name changed nothing"), "body": body, "auto": True,
+        "subject": f"[{result.reference}] " + t("An email in your name changed nothing"), "body": wrap_lines(body), "auto": True,
         "lang": result.lang, "in_reply_to": None, "references": [],
     })
 
@@ -157,6 +157,6 @@ def _mail(kind: str, result: Result, subject: str, body: str) -> Outgoing:
     if message_id and message_id not in references:
         references.append(str(message_id))
     return Outgoing(kind, {
-        "subject": f"[{result.reference}] {subject}", "body": body, "auto": True, "lang": result.lang,
+        "subject": f"[{result.reference}] {subject}", "body": wrap_lines(body), "auto": True, "lang": result.lang,
         "in_reply_to": message_id, "references": references[-MAX_REFERENCES:],
     })

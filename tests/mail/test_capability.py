@@ -8,7 +8,7 @@ from intake import lifecycle
 from mail import capability
 from tests.conftest import TEST_KEY
 from tests.mail.conftest import ADDRESS, SENDER, Harness
-from tests.mail.support import complete_answers, form_text, message, text_of
+from tests.mail.support import complete_answers, flat_text, form_text, message, text_of
 
 ATTACKER = "attacker@evil.example"
 
@@ -72,7 +72,7 @@ async def test_a_forged_from_against_an_open_draft_changes_nothing_and_warns_the
     assert len(warnings) == 1  # warned once, at the owner's address, never echoing the forged text
     warning = warnings[0]
     assert str(warning["To"]) == SENDER and mail.relay.envelopes[-1][1] == [SENDER]
-    assert "changed nothing" in text_of(warning) and "Evil" not in text_of(warning) and "Evil" not in str(warning["Subject"])
+    assert "changed nothing" in flat_text(warning) and "Evil" not in text_of(warning) and "Evil" not in str(warning["Subject"])
 
 
 async def test_the_owner_continues_through_the_reply_address_or_the_subject_token(mail: Harness) -> None:
@@ -95,7 +95,7 @@ async def test_a_forged_submit_on_a_complete_draft_does_not_submit(mail: Harness
     answers, _ = complete_answers(mail.app.questionnaire)
     raw, _ = message(form_text(mail.app.questionnaire, answers), subject="Re: form", in_reply_to=str(form["Message-ID"]))
     (ready,) = await mail.exchange(raw)
-    assert "reply SUBMIT" in text_of(ready)
+    assert "reply SUBMIT" in flat_text(ready)
     forged, _ = message("SUBMIT", subject=f"Re: [{ref}]")
     assert (await mail.send(forged, mail_from=ATTACKER)).data == 250
     await mail.pump()
@@ -103,4 +103,4 @@ async def test_a_forged_submit_on_a_complete_draft_does_not_submit(mail: Harness
     assert status == lifecycle.DRAFT
     raw, _ = message("SUBMIT", subject="Re: " + str(ready["Subject"]), in_reply_to=str(ready["Message-ID"]))
     done = [m for m in await mail.exchange(raw) if str(m["To"]) == SENDER]
-    assert len(done) == 1 and "has been sent to our staff" in text_of(done[0])
+    assert len(done) == 1 and "has been sent to our staff" in flat_text(done[0])

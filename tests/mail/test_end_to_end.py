@@ -12,7 +12,7 @@ from mail import runtime
 from mail.relay import Relay
 from mail.server import MailServer
 from tests.mail.conftest import CaptureRelay, smtp_send
-from tests.mail.support import complete_answers, form_text, message, text_of
+from tests.mail.support import complete_answers, flat_text, form_text, message, text_of
 
 
 async def test_first_mail_to_submitted_by_replying(app: App, relay_server: tuple[CaptureRelay, int]) -> None:
@@ -40,11 +40,11 @@ async def test_first_mail_to_submitted_by_replying(app: App, relay_server: tuple
         raw, _ = message(reply, subject="Re: " + str(form["Subject"]), in_reply_to=str(form["Message-ID"]))
         await send(raw)
         ready = (await relay.wait(2))[1]
-        assert "reply SUBMIT" in text_of(ready)
+        assert "reply SUBMIT" in flat_text(ready)
         raw, _ = message("SUBMIT", subject="Re: " + str(ready["Subject"]), in_reply_to=str(ready["Message-ID"]))
         await send(raw)
         done = (await relay.wait(3))[2]
-        assert ref in str(done["Subject"]) and "has been sent to our staff" in text_of(done)
+        assert ref in str(done["Subject"]) and "has been sent to our staff" in flat_text(done)
     finally:
         for component in reversed(components):
             await component.stop()

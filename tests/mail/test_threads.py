@@ -9,7 +9,7 @@ from intake.app import App
 from intake.delivery import backoff
 from mail.relay import Relay
 from tests.mail.conftest import ADDRESS, SENDER, Harness
-from tests.mail.support import message, text_of
+from tests.mail.support import flat_text, message, text_of
 from tests.support import FixedClock
 
 
@@ -169,7 +169,7 @@ async def test_reply_on_submitted_case_lands_on_thread_with_attachment(mail: Har
     photo = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     raw, _ = message("One more photo.", subject=f"[{ref}] more", in_reply_to=str(form["Message-ID"]), attachments=[("photo.png", "image/png", photo), ("run.exe", "application/octet-stream", b"MZ\x90\x00")])
     ack = (await mail.exchange(raw))[0]
-    assert "added to case" in text_of(ack)
+    assert "added to case" in flat_text(ack)
     async with mail.app.store.read() as uow:
         files = await uow.attachments.for_case(case.id)
         thread = await uow.messages.for_case(case.id)
