@@ -280,13 +280,17 @@ def sent_lines(body: str) -> frozenset[str]:
     return frozenset(n for n in (norm(unquote(line)) for line in body.split("\n")) if n)
 
 
-def _ours(line: str, sent: frozenset[str] | None, sent_text: str, *, quoted: bool) -> bool:
-    """Whether a line is text we sent: a whole line of it, or — when quoted — a piece of one
-    re-wrapped by the client (an unquoted piece may be the person's own words, e.g. an option)."""
-    if sent is None:
-        return False
+def _skip_ours(line: str, labelled: tuple[str, str] | None, sent: frozenset[str], *, quoted: bool) -> str | None:
+    """Reading against the mail we sent: `skip` for a line that is ours and never an answer — a
+    quoted line that is not a label (hints, prose, pieces re-wrapped by the client), or a whole
+    line of ours even unquoted (Outlook's original below its header block); `reset` for one of our
+    summary lines (`Label: value`); None to read the line (a label of ours with the answer below
+    it, or a label the person filled in inside the quote)."""
     n = norm(line)
-    return bool(n) and (n in sent or (quoted and len(n) >= 12 and n in sent_text))
+    ours = bool(n) and n in sent
+    if labelled is None:
+        return "skip" if (quoted or ours) else None
+    return "reset" if labelled[1] and ours else None
 
 
 def parse_form(q: Questionnaire, lang: str, text: str, *, sent: frozenset[str] | None = None) -> dict[str, str]:
@@ -297,7 +301,6 @@ def parse_form(q: Questionnaire, lang: str, text: str, *, sent: frozenset[str] |
     line that is ours is never an answer: our summary lines are skipped, our empty labels still
     take the answer written below them, and our hints are skipped even when re-wrapped."""
     index = _index(q, lang)
-    sent_text = " ".join(sorted(sent)) if sent else ""
     questions = q.questions()
     found: dict[str, str] = {}
     key: str | None = None
@@ -320,12 +323,12 @@ def parse_form(q: Questionnaire, lang: str, text: str, *, sent: frozenset[str] |
             flush()
             key, value = None, []
             continue
-        quoted_ours = _ours(line, sent, sent_text, quoted=QUOTE_RE.match(raw_line) is not None)
         labelled = _label_line(q, lang, line)
-        if quoted_ours and (labelled is None or labelled[1]):
-            if labelled is not None:  # one of our summary lines ("Organisation name: X"): never an answer
-                flush()
-                key, value = None, []
+        verdict = _skip_ours(line, labelled, sent, quoted=QUOTE_RE.match(raw_line) is not None) if sent is not None else None
+        if verdict == "reset":
+            flush()
+            key, value = None, []
+        if verdict is not None:
             continue
         if labelled is not None:
             flush()
