@@ -26,6 +26,7 @@ from mail.text import mark_blockquotes, quote_marked, unflow
 
 MAX_PARTS = 500  # a message with more parts than this is read up to here (defect recorded)
 MAX_DEPTH = 20
+REPLY_SCAN = 256 * 1024  # characters of a body the reply parser reads (a reply is at the top)
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "cs", "da", "ja", "ko", "zh"]
 EXECUTABLE_TYPES = {
     "application/x-msdownload", "application/x-dosexec", "application/vnd.microsoft.portable-executable",
@@ -273,9 +274,11 @@ def html_to_text(html: str) -> str:
 
 
 def strip_quoted(text: str) -> str:
-    """The newest reply in `text`: quoted earlier messages and their "On … wrote:" lines removed."""
+    """The newest reply in `text`: quoted earlier messages and their "On … wrote:" lines removed.
+    Only the first `REPLY_SCAN` characters are read: the reply parser's regular expressions hold
+    the GIL for seconds on a body of megabytes (a 24 MB body stalled the event loop for 19 s)."""
     try:
-        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
+        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text[:REPLY_SCAN])
     except Exception:  # noqa: BLE001 - the reply parser on odd input: keep everything
         reply = None
     return reply if reply else text

@@ -98,8 +98,9 @@ def compose(q: Questionnaire, result: Result, draft: Draft) -> tuple[str, str]:
                               "{n} attached files were kept with your case as evidence.", result.attachments))
     accepted = [k for k, v in result.results.items() if v is None]
     invalid = {k: v for k, v in result.results.items() if v is not None}
-    if accepted:
-        parts.append("\n".join([t("Accepted:")] + [f"- {label(q, k, lang)}: {shown(q, draft, k)}" for k in accepted]))
+    if accepted:  # a first contact may come from a forged sender: its values are never echoed
+        lines = [f"- {label(q, k, lang)}" + ("" if result.fresh else f": {shown(q, draft, k)}") for k in accepted]
+        parts.append("\n".join([t("Accepted:")] + lines))
     if invalid:
         parts.append("\n".join([t("Not accepted — please correct:")] + [f"- {label(q, k, lang)}: {e}" for k, e in invalid.items()]))
     missing = {s.key for s in engine.missing(q, draft)}
