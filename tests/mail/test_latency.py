@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -52,12 +53,20 @@ class ChatSender:
 
 @pytest.fixture
 async def api() -> AsyncIterator[SlowBotAPI]:
+    """The slow Bot API served from its own thread and event loop, as a remote server would be:
+    its work does not share the intake's loop (only the Telegram client's does)."""
     server = SlowBotAPI()
-    await server.start()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(timeout=30)
     try:
         yield server
     finally:
-        await server.stop()
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
 
 
 def accept_times(port: int, count: int | None, until: list[bool] | None = None) -> list[float]:
