@@ -53,6 +53,8 @@ class Inbound:
     external_key: str | None = None  # this input's own external id (e.g. its Message-ID)
     automated: str | None = None  # FORM/MESSAGE: why it is machine mail (no reply, nothing changes)
     chat_ref: dict[str, Any] | None = None  # a chat's id of this input (e.g. {"chat_id", "message_ids"}), kept encrypted for wiping
+    proven: set[str] | None = None  # FORM: the case ids this input proves it may act on (a capability in
+    # the reply address or subject, a reply to a message we sent); None: the channel authenticates the sender
     meta: dict[str, Any] = field(default_factory=dict)  # the channel's own context, handed back to its renderer
 
 
@@ -80,4 +82,5 @@ class Result:
     draft: Draft | None = None  # FORM: the draft after the answers (the form renderer reads it)
     submitted: bool = False
     limited: bool = False  # an automatic reply was due but the hourly limit was reached
+    warn_owner: bool = False  # FORM: an unproven message reached the case only by its sender's identity; tell the owner (once)
     no_case: bool = False  # MESSAGE/TEXT/FILE with no case to put it on

@@ -28,7 +28,8 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-AUTOREPLY_KINDS = ["form", "ack"]  # what a channel sends without a human, for the hourly limits
+AUTOREPLY_KINDS = ["form", "ack"]
+OWNER_WARNING = "owner_warning"  # the outbox kind a channel queues for `Result.warn_owner`  # what a channel sends without a human, for the hourly limits
 
 Fault = Callable[[str], None]
 """A test hook called between the steps of receive (`found`, `kept`, `applied`, `queued`,
@@ -256,6 +257,8 @@ class Receiver:
         if inbound.automated is not None:
             result = Result(inbound)
             return self._with_case(result, case) if case is not None and case.submitter_id == submitter_id else result
+        if inbound.proven is not None and case is not None and case.submitter_id == submitter_id and case.id not in inbound.proven:
+            return await self._unproven(uow, channel, submitter_id, case, inbound)
         if case is not None and (case.submitter_id != submitter_id or case.status != lifecycle.DRAFT):
             return await self._message(uow, channel, submitter_id, _named(inbound, case.reference))
         fresh = case is None
@@ -286,6 +289,20 @@ class Receiver:
             result.turn = self.cases.turn_of(case)
         return self._with_case(result, await uow.cases.get(case.id))
 
+    async def _unproven(self, uow: UnitOfWork, channel: str, submitter_id: str, case: CaseRecord, inbound: Inbound) -> Result:
+        """A message that reached the submitter's case only by the sender's identity (e.g. a forged
+        `From:`): kept on the case as unverified (its files not stored), nothing else changes; the
+        owner is warned at their own address, once per case."""
+        await self.cases.keep_in(
+            uow, submitter_id, case, channel=channel, body=inbound.text or "", kind="reply", external_key=inbound.external_key,
+            files=inbound.files, verified=False,
+        )
+        self._step("kept")
+        await uow.audit.record(action="message.unproven", now=self.clock(), actor_kind="submitter", actor_id=submitter_id, case_id=case.id)
+        warned = await uow.outbox.count_since(channel=channel, kinds=[OWNER_WARNING], since=case.created_at, submitter_id=submitter_id)
+        result = Result(inbound, verified=False, warn_owner=warned == 0)
+        return self._with_case(result, case)
+
     async def _named_case(self, uow: UnitOfWork, inbound: Inbound) -> CaseRecord | None:
         if inbound.reference:
             case = await uow.cases.by_reference(inbound.reference.upper(), lock=True)
@@ -304,6 +321,7 @@ class Receiver:
         """Unsolicited first contact is answered at most `autoreply_per_hour` times per sender and
         `first_contact_per_hour` times in all (bounds backscatter to forged senders)."""
         since = self.clock() - timedelta(hours=1)
+        await uow.outbox.lock_counts()
         mine = await uow.outbox.count_since(channel=channel, kinds=AUTOREPLY_KINDS, since=since, submitter_id=submitter_id)
         if mine >= self.autoreply_per_hour:
             return True

@@ -10,6 +10,7 @@ import typer
 from intake import app as core
 from intake.cliutil import console, err, migrate_db, settings_or_exit, with_app
 
+MAIL_CHANNELS = ("email", "staff_email")
 mail_app = typer.Typer(help="The email channel: failed inbound and outbound mail.", no_args_is_help=True)
 
 
@@ -21,8 +22,8 @@ def failed() -> None:
 
     async def go(application: core.App) -> None:
         async with application.store.read() as uow:
-            inbox = await uow.inbox.list(status="failed")
-            outbox = [r for r in await uow.outbox.list(status="failed") if r.channel == "email"]
+            inbox = [r for r in await uow.inbox.list(status="failed") if r.channel == "email"]
+            outbox = [r for r in await uow.outbox.list(status="failed") if r.channel in MAIL_CHANNELS]
         if not inbox and not outbox:
             console.print("no failed mail")
         for row in inbox:
@@ -38,7 +39,7 @@ def retry(
     ident: Annotated[str | None, typer.Argument(help="An inbox or outbox id from `intake mail failed`")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Retry every failed inbound and outbound mail")] = False,
 ) -> None:
-    """Put failed mail back in the queue: processed again by `intake run`'s workers."""
+    """Put failed mail back in the queue: processed again by `intake run`'s inbox and delivery workers."""
     if (ident is None) == (not all_):
         err.print("give an id or --all (not both)")
         raise typer.Exit(2)
@@ -49,8 +50,8 @@ def retry(
         now = application.clock()
         count = 0
         async with application.store.write() as uow:
-            inbox = await uow.inbox.list(status="failed", limit=10_000)
-            outbox = [r for r in await uow.outbox.list(status="failed", limit=10_000) if r.channel == "email"]
+            inbox = [r for r in await uow.inbox.list(status="failed", limit=10_000) if r.channel == "email"]
+            outbox = [r for r in await uow.outbox.list(status="failed", limit=10_000) if r.channel in MAIL_CHANNELS]
             for row in inbox:
                 if all_ or row.id == ident:
                     await uow.inbox.requeue(row.id, now=now)

@@ -10,6 +10,7 @@ is not done here: the raw answers go to the engine through the case service.
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from intake.i18n import translator
 from intake.questionnaire import FieldType, Group, Question, Questionnaire
 
 SEPARATOR = " — "
+WIDTH = 78  # every line we send fits (RFC 5322 recommends 78)
 QUOTE_RE = re.compile(r"^\s*(?:>\s?)+")
 NUMBERING_RE = re.compile(r"^(?:[-*•]\s+|\(?\d{1,3}[.)]\s+)")
 GROUP_PART_RE = re.compile(r"^(.*?)\s*(?:#|no\.?|nr\.?|n°)?\s*(\d{1,3})$")
@@ -89,7 +91,20 @@ def _question_lines(label: str, question: Question, lang: str, *, optional: bool
     t = translator(lang)
     mark = f" {t('(optional)')}" if optional else ""
     head = f"{label}{mark}: {value}".rstrip()
-    return [head] + [f"    {h}" for h in hints(question, lang)] + [""]
+    wrapped = [w for h in hints(question, lang) for w in textwrap.wrap(h, WIDTH, initial_indent="    ", subsequent_indent="    ")]
+    return [head] + wrapped + [""]
+
+
+def wrap_lines(text: str, width: int = 78) -> str:
+    """Every line longer than `width` wrapped at word boundaries, keeping its indentation."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        out.extend(textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent + "  ", break_on_hyphens=False) or [line])
+    return "\n".join(out)
 
 
 def render_form(q: Questionnaire, draft: Draft, *, only: set[str] | None = None) -> str:
@@ -122,7 +137,7 @@ def render_form(q: Questionnaire, draft: Draft, *, only: set[str] | None = None)
             continue
         optional = not engine.is_required(question, slot.scopes)
         lines.extend(_question_lines(label_for(q, slot.path, lang), question, lang, optional=optional))
-    return "\n".join(lines).rstrip() + "\n"
+    return wrap_lines("\n".join(lines).rstrip()) + "\n"
 
 
 def _add_block(q: Questionnaire, slot: engine.Slot, lang: str) -> list[str]:
@@ -250,17 +265,41 @@ def _label_line(q: Questionnaire, lang: str, line: str) -> tuple[str, str] | Non
 
 
 def _is_hint(line: str, index: _Index) -> bool:
-    """Lines the form itself carries: hints, section headers, long parenthesised notes."""
-    if line.startswith("==") or norm(line) in index.hint_lines:
+    """Lines the form itself carries: hints (whole, or a piece of one re-wrapped by a mail client),
+    section headers, long parenthesised notes."""
+    n = norm(line)
+    if line.startswith("==") or n in index.hint_lines:
+        return True
+    if len(n) >= 3 and (line.startswith("(") or line.endswith(")") or "=" in n or "·" in n) and any(n in h for h in index.hint_lines):
         return True
     return line.startswith("(") and line.endswith(")") and len(line) > 40
 
 
-def parse_form(q: Questionnaire, lang: str, text: str) -> dict[str, str]:
+def sent_lines(body: str) -> frozenset[str]:
+    """The normalised lines of a mail we sent, to recognise them when they come back quoted."""
+    return frozenset(n for n in (norm(unquote(line)) for line in body.split("\n")) if n)
+
+
+def _skip_ours(line: str, labelled: tuple[str, str] | None, sent: frozenset[str], *, quoted: bool) -> str | None:
+    """Reading against the mail we sent: `skip` for a line that is ours and never an answer — a
+    quoted line that is not a label (hints, prose, pieces re-wrapped by the client), or a whole
+    line of ours even unquoted (Outlook's original below its header block); `reset` for one of our
+    summary lines (`Label: value`); None to read the line (a label of ours with the answer below
+    it, or a label the person filled in inside the quote)."""
+    n = norm(line)
+    ours = bool(n) and n in sent
+    if labelled is None:
+        return "skip" if (quoted or ours) else None
+    return "reset" if labelled[1] and ours else None
+
+
+def parse_form(q: Questionnaire, lang: str, text: str, *, sent: frozenset[str] | None = None) -> dict[str, str]:
     """Answers found in a filled-in form: `path → raw text`. The first non-empty answer to a label
     wins; empty labels are ignored. A value continues on the following lines until an empty line —
     except a long-text answer, which keeps its paragraphs and runs until the next label, section
-    header or signature line."""
+    header or signature line. With `sent` (the lines of the mail this one replies to), a quoted
+    line that is ours is never an answer: our summary lines are skipped, our empty labels still
+    take the answer written below them, and our hints are skipped even when re-wrapped."""
     index = _index(q, lang)
     questions = q.questions()
     found: dict[str, str] = {}
@@ -269,7 +308,8 @@ def parse_form(q: Questionnaire, lang: str, text: str) -> dict[str, str]:
     blanks = 0
 
     def flush() -> None:
-        joined = "\n".join(value).strip()
+        # a short answer the client hard-wrapped is one line again; a long one keeps its lines
+        joined = ("\n" if key is not None and is_long(key) else " ").join(value).strip()
         if key is not None and joined and key not in found:
             found[key] = joined
 
@@ -284,6 +324,12 @@ def parse_form(q: Questionnaire, lang: str, text: str) -> dict[str, str]:
             key, value = None, []
             continue
         labelled = _label_line(q, lang, line)
+        verdict = _skip_ours(line, labelled, sent, quoted=QUOTE_RE.match(raw_line) is not None) if sent is not None else None
+        if verdict == "reset":
+            flush()
+            key, value = None, []
+        if verdict is not None:
+            continue
         if labelled is not None:
             flush()
             key, first = labelled

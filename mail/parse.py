@@ -22,8 +22,11 @@ import filetype
 from inscriptis import get_text
 from mailparser_reply import EmailReplyParser
 
+from mail.text import mark_blockquotes, quote_marked, unflow
+
 MAX_PARTS = 500  # a message with more parts than this is read up to here (defect recorded)
 MAX_DEPTH = 20
+REPLY_SCAN = 256 * 1024  # characters of a body the reply parser reads (a reply is at the top)
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "cs", "da", "ja", "ko", "zh"]
 EXECUTABLE_TYPES = {
     "application/x-msdownload", "application/x-dosexec", "application/vnd.microsoft.portable-executable",
@@ -81,16 +84,40 @@ def message_ids(value: str) -> list[str]:
     return MSGID_RE.findall(value or "")
 
 
+TRACE_HEADERS = ("received", "return-path", "delivered-to", "x-original-to", "x-received", "authentication-results",
+                 "received-spf", "arc-seal", "arc-message-signature", "arc-authentication-results", "x-spam-")
+
+
+def content_hash(raw: bytes) -> str:
+    """SHA-256 of what the author sent: the body and every header except the trace headers that
+    relays add on the way (Received, Return-Path, Authentication-Results …), line ends normalised.
+    The same message delivered twice (by another hop, a retry) hashes the same."""
+    data = raw.replace(b"\r\n", b"\n")
+    head, sep, body = data.partition(b"\n\n")
+    kept: list[bytes] = []
+    skipping = False
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower().decode("ascii", "replace")
+        skipping = name.startswith(TRACE_HEADERS)
+        if not skipping:
+            kept.append(line)
+    return hashlib.sha256(b"\n".join(kept) + sep + body).hexdigest()
+
+
 def dedup_key(raw: bytes) -> str:
-    """`mid:<Message-ID>` when the headers carry one, else `sha256:<hash of the raw bytes>`."""
+    """`mid:<Message-ID>|sha256:<content hash>` (or `sha256:<content hash>` without a Message-ID):
+    the same message twice is one key, a different message reusing a Message-ID is another."""
     try:
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
         ids = message_ids(str(headers.get("Message-ID", "") or ""))
-    except Exception:  # noqa: BLE001 - any header problem: fall back to the content hash
+    except Exception:  # noqa: BLE001 - any header problem: the content hash alone
         ids = []
-    if ids:
-        return "mid:" + ids[0]
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+    digest = "sha256:" + content_hash(raw)
+    return f"mid:{ids[0]}|{digest}" if ids else digest
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
@@ -171,6 +198,8 @@ def _walk(part: Message, out: ParsedMessage, plain: list[str], html: list[str], 
     if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
         text = decode_text(part)
         if ctype == "text/plain":
+            if str(part.get_param("format") or "").lower() == "flowed":
+                text = unflow(text, delsp=str(part.get_param("delsp") or "").lower() == "yes")
             plain.append(text)
         else:
             html.append(html_to_text(text))
@@ -239,15 +268,17 @@ def decode_text(part: Message) -> str:
 def html_to_text(html: str) -> str:
     """HTML to plain text (inscriptis); '' for HTML it cannot read."""
     try:
-        return str(get_text(html))
+        return quote_marked(str(get_text(mark_blockquotes(html))))
     except Exception:  # noqa: BLE001 - inscriptis on hostile markup
         return ""
 
 
 def strip_quoted(text: str) -> str:
-    """The newest reply in `text`: quoted earlier messages and their "On … wrote:" lines removed."""
+    """The newest reply in `text`: quoted earlier messages and their "On … wrote:" lines removed.
+    Only the first `REPLY_SCAN` characters are read: the reply parser's regular expressions hold
+    the GIL for seconds on a body of megabytes (a 24 MB body stalled the event loop for 19 s)."""
     try:
-        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text)
+        reply = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text[:REPLY_SCAN])
     except Exception:  # noqa: BLE001 - the reply parser on odd input: keep everything
         reply = None
     return reply if reply else text

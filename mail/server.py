@@ -1,7 +1,8 @@
 """The SMTP (or LMTP) edge: accepts mail for the intake address and stores it in the inbox.
 
 `handle_DATA` is thin: it writes the raw bytes (encrypted by the inbox repository) and the
-envelope in one transaction, and answers 250 only after the commit. A failed commit answers
+envelope to the core's inbox (`channel="email"`, ordered per envelope sender, deduplicated by
+Message-ID plus content hash) in one transaction, and answers 250 only after the commit. A failed commit answers
 `451 4.3.0` with nothing internal in it; so does any other exception in the session, because
 `handle_exception` is overridden (aiosmtpd's default sends the exception text as a 500).
 The server runs inside the caller's event loop (`loop.create_server`), not in a thread.
@@ -12,29 +13,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from intake.clock import Clock
+from intake.app import App
 from mail.loops import is_intake_address, split_address
 from mail.parse import dedup_key, message_ids
-from storage.store import Store
 
 log = logging.getLogger(__name__)
 TEMPFAIL = "451 4.3.0 Temporary failure, please try again later"
+BIG = 1 << 20
 RCPT_REFUSED = "550 5.1.1 Recipient address rejected: this server accepts mail only for its own address"
 
 
 class IntakeHandler:
     """aiosmtpd handler hooks: RCPT filtering, DATA into the inbox, exceptions as 451."""
 
-    def __init__(self, store: Store, *, address: str, clock: Clock, lmtp: bool = False, on_stored: Callable[[], None] | None = None) -> None:
-        self.store = store
+    def __init__(self, app: App, *, address: str, lmtp: bool = False, on_stored: Callable[[], None] | None = None) -> None:
+        self.store = app.store
         self.address = address
-        self.clock = clock
+        self.clock = app.clock
         self.lmtp = lmtp
         self.on_stored = on_stored or (lambda: None)
 
@@ -48,17 +49,23 @@ class IntakeHandler:
         raw = envelope.original_content or b""
         if isinstance(raw, str):  # pragma: no cover - decode_data is off
             raw = raw.encode("utf-8", "surrogateescape")
-        key = dedup_key(raw)
-        mids = message_ids(key[4:]) if key.startswith("mid:") else []
+        # hashing a big message would stall every other session: off the loop above 1 MB
+        key = dedup_key(raw) if len(raw) < BIG else await asyncio.to_thread(dedup_key, raw)
+        mids = message_ids(key.split("|", 1)[0][4:]) if key.startswith("mid:") else []
+        mail_from = envelope.mail_from or ""
         details: dict[str, Any] = {
-            "mail_from": envelope.mail_from or "",
+            "mail_from": mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
             "peer": str(session.peer[0]) if isinstance(session.peer, tuple) else str(session.peer or ""),
             "message_id": mids[0] if mids else None,
+            "key": key,
         }
         try:
             async with self.store.write() as uow:
-                inbox_id, created = await uow.inbox.add(dedup_key=key, envelope=details, raw=raw, now=self.clock())
+                inbox_id, created = await uow.inbox.add(
+                    channel="email", dedup_key=key, envelope=details, raw=raw, now=self.clock(),
+                    order_key="email:" + mail_from.strip().strip("<>").lower(),
+                )
         except Exception as exc:  # noqa: BLE001 - any storage failure is temporary for the sender
             log.warning("inbox write failed (%s); answered 451", type(exc).__name__)
             return self._per_recipient(TEMPFAIL, envelope)
@@ -92,7 +99,9 @@ class MailServer:
     def __init__(
         self, handler: IntakeHandler, *, host: str, port: int, data_size_limit: int,
         tls: ssl.SSLContext | None = None, lmtp: bool = False, hostname: str | None = None,
+        on_stop: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        self.on_stop = on_stop
         self.handler = handler
         self.host = host
         self.port = port
@@ -125,3 +134,5 @@ class MailServer:
             self.server.close()
             await self.server.wait_closed()
             self.server = None
+        if self.on_stop is not None:
+            await self.on_stop()

@@ -56,6 +56,10 @@ class OutboxRepository(Protocol):
         """Forget the content of messages delivered before `before` (the row and its dates stay)."""
         ...
 
+    async def lock_counts(self) -> None:
+        """Serialise the counting of auto-replies until commit (PostgreSQL: an advisory lock)."""
+        ...
+
     async def count_since(self, *, channel: str, kinds: Sequence[str], since: datetime, submitter_id: str | None = None) -> int:
         """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""
         ...

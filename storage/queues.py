@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -23,6 +23,7 @@ from storage.models import Case, Inbox, Outbox, new_id
 from storage.repositories import InboxRecord, NotFound, OutboxRecord
 
 _counter = itertools.count()
+COUNT_LOCK = 0x1A7A4E  # the advisory lock id of the outbox counts
 
 
 def next_seq() -> int:
@@ -339,6 +340,12 @@ class SqlOutbox(Base):
         stmt = update(Outbox).where(Outbox.status == "sent", Outbox.sent_at < before, Outbox.payload_enc != b"").values(payload_enc=b"")
         result = await self.s.execute(stmt)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def lock_counts(self) -> None:
+        """A transaction-scoped advisory lock on PostgreSQL (concurrent receives would otherwise all
+        count before any of them commits); SQLite already runs one writer at a time."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            await self.s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COUNT_LOCK})
 
     async def count_since(self, *, channel: str, kinds: Sequence[str], since: datetime, submitter_id: str | None = None) -> int:
         """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""

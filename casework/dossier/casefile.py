@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from intake import engine
-from intake.consent import SHARE_WITH_GOVERNMENTS, consent_of
 from intake.app import App
+from intake.consent import SHARE_WITH_GOVERNMENTS, consent_of
 
 
 class CaseMissing(LookupError):
@@ -39,7 +39,7 @@ class CaseFile:
         return asdict(self)
 
 
-class ConsentRefused(Exception):  # noqa: N818 - the refusal a staff member reads
+class ConsentRefused(Exception):
     """The export falls outside what the submitter allowed (the reason says what)."""
 
 

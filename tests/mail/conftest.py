@@ -17,7 +17,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from intake.app import App
 from intake.settings import Settings
-from mail.outbox import Relay
+from mail.relay import Relay
 from mail.runtime import MailChannel
 from tests.conftest import TEST_KEY
 
@@ -115,10 +115,10 @@ class Harness:
         return await asyncio.to_thread(smtp_send, self.port, raw, **kwargs)
 
     async def pump(self) -> None:
-        """Process every due inbox row, then deliver every due outbox row."""
-        while await self.channel.flow.run_once():
+        """Process every due inbox row, then deliver every due outbox row (the core's workers, one pass at a time)."""
+        while await self.app.inbox.run_once():
             pass
-        while await self.channel.sender.run_once():
+        while await self.app.delivery.run_once():
             pass
 
     async def exchange(self, raw: bytes, **kwargs: Any) -> list[EmailMessage]:
@@ -151,7 +151,7 @@ async def relay_server() -> AsyncIterator[tuple[CaptureRelay, int]]:
 async def mail(app: App, relay_server: tuple[CaptureRelay, int]) -> AsyncIterator[Harness]:
     """The intake SMTP server started (workers not running: tests call `pump`)."""
     relay, port = relay_server
-    channel = MailChannel(app, port=0, interval=0.05)
+    channel = MailChannel(app, port=0)
     channel.sender.relay = Relay("127.0.0.1", port)
     await channel.server.start()
     try:

@@ -127,3 +127,8 @@ def answers_of(draft: Draft) -> dict[str, Any]:
 def text_of(msg: EmailMessage) -> str:
     """The text body of a captured mail with LF line ends."""
     return str(msg.get_content()).replace("\r\n", "\n")
+
+
+def flat_text(msg: EmailMessage) -> str:
+    """The text body with every run of whitespace as one space (our mails wrap at 78 columns)."""
+    return " ".join(text_of(msg).split())

@@ -9,21 +9,21 @@ import hashlib
 from intake import lifecycle
 from intake.app import App
 from mail import runtime
-from mail.outbox import Relay
+from mail.relay import Relay
 from mail.server import MailServer
 from tests.mail.conftest import CaptureRelay, smtp_send
-from tests.mail.support import complete_answers, form_text, message, text_of
+from tests.mail.support import complete_answers, flat_text, form_text, message, text_of
 
 
 async def test_first_mail_to_submitted_by_replying(app: App, relay_server: tuple[CaptureRelay, int]) -> None:
     relay, relay_port = relay_server
     app.settings.smtp_port = 0
     app.settings.relay_url = f"smtp://127.0.0.1:{relay_port}"
-    components = await runtime.components(app)
-    assert [c.name for c in components] == ["smtp", "mail-inbox", "mail-outbox"]
+    components = app.components() + await runtime.components(app)
+    assert [c.name for c in components] == ["delivery worker", "inbox worker", "smtp"]
     for component in components:
         await component.start()
-    server = components[0]
+    server = components[-1]
     assert isinstance(server, MailServer)
     try:
         async def send(raw: bytes) -> None:
@@ -40,11 +40,11 @@ async def test_first_mail_to_submitted_by_replying(app: App, relay_server: tuple
         raw, _ = message(reply, subject="Re: " + str(form["Subject"]), in_reply_to=str(form["Message-ID"]))
         await send(raw)
         ready = (await relay.wait(2))[1]
-        assert "reply SUBMIT" in text_of(ready)
+        assert "reply SUBMIT" in flat_text(ready)
         raw, _ = message("SUBMIT", subject="Re: " + str(ready["Subject"]), in_reply_to=str(ready["Message-ID"]))
         await send(raw)
         done = (await relay.wait(3))[2]
-        assert ref in str(done["Subject"]) and "has been sent to our staff" in text_of(done)
+        assert ref in str(done["Subject"]) and "has been sent to our staff" in flat_text(done)
     finally:
         for component in reversed(components):
             await component.stop()

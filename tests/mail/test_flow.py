@@ -10,7 +10,7 @@ from intake import lifecycle
 from intake.app import App
 from mail.form import parse_form
 from tests.mail.conftest import ADDRESS, SENDER, Harness
-from tests.mail.support import complete_answers, form_text, message, text_of
+from tests.mail.support import complete_answers, flat_text, form_text, message, text_of
 
 
 async def case_of(app: App, reference: str) -> object:
@@ -42,7 +42,7 @@ async def test_first_message_gets_the_form(mail: Harness) -> None:
     assert reply["In-Reply-To"] == mid
     ref = reference_in(str(reply["Subject"]))
     body = text_of(reply)
-    assert ref in body and "not end-to-end encrypted" in body
+    assert ref in body and "not end-to-end encrypted" in " ".join(body.split())
     assert "\nOrganisation name:\n" in body
     assert "Secure channel (optional):" in body
     assert "(choose one: 1 = Yes · 2 = Only if necessary · 3 = No)" in body
@@ -84,7 +84,7 @@ async def test_filled_reply_completes_the_case(mail: Harness, variant: str) -> N
     replies = await mail.exchange(raw)
     assert len(replies) == 1
     body = text_of(replies[0])
-    assert "reply SUBMIT" in body, body[:2000]
+    assert "reply SUBMIT" in " ".join(body.split()), body[:2000]
     assert "Not accepted" not in body
     case = await case_of(mail.app, ref)
     assert case is not None
@@ -117,14 +117,14 @@ async def test_submit_after_complete_and_submit_in_one_step(mail: Harness) -> No
     ready = (await mail.exchange(raw))[0]
     raw, _ = message("SUBMIT\n\n> reply SUBMIT to send it", subject=str(ready["Subject"]), in_reply_to=str(ready["Message-ID"]))
     done = (await mail.exchange(raw))[0]
-    assert "has been sent to our staff" in text_of(done)
+    assert "has been sent to our staff" in flat_text(done)
     assert (await case_of(mail.app, ref)).status == lifecycle.SUBMITTED  # type: ignore[union-attr]
     # one step: the form and SUBMIT in the same mail, from another organisation
     other = "second@example.net"
     ref2, mid2 = await first_contact(mail, sender=other)
     raw, _ = message(form_text(mail.app.questionnaire, raw_answers) + "\nSUBMIT\n", sender=other, subject=f"Re: [{ref2}]", in_reply_to=mid2)
     done = (await mail.exchange(raw, mail_from=other))[0]
-    assert "has been sent to our staff" in text_of(done) and "Organisation name: Asociación Niñez Libre" in text_of(done)
+    assert "has been sent to our staff" in flat_text(done) and "Organisation name: Asociación Niñez Libre" in text_of(done)
     assert (await case_of(mail.app, ref2)).status == lifecycle.SUBMITTED  # type: ignore[union-attr]
 
 

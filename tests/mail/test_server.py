@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -64,7 +65,8 @@ async def test_same_message_twice_is_one_row_and_one_case_update(mail: Harness) 
     assert (await mail.send(raw)).data == 250
     assert (await mail.send(raw)).data == 250
     await mail.pump()
-    raw_no_id = b"From: ngo@example.org\r\nTo: cases@intake.example\r\nSubject: no id\r\n\r\nOrganisation name: Twice NGO\r\n"
+    ours = str(mail.relay.messages[0]["Message-ID"]).encode()  # a reply to our mail: it proves the case
+    raw_no_id = b"From: ngo@example.org\r\nTo: cases@intake.example\r\nSubject: no id\r\nIn-Reply-To: " + ours + b"\r\n\r\nOrganisation name: Twice NGO\r\n"
     assert (await mail.send(raw_no_id)).data == 250
     assert (await mail.send(raw_no_id)).data == 250
     await mail.pump()
@@ -81,7 +83,7 @@ async def test_same_message_twice_is_one_row_and_one_case_update(mail: Harness) 
 
 
 async def test_handle_exception_answers_451_without_detail() -> None:
-    handler = IntakeHandler(None, address=ADDRESS, clock=lambda: None)  # type: ignore[arg-type, return-value]
+    handler = IntakeHandler(SimpleNamespace(store=None, clock=None), address=ADDRESS)  # type: ignore[arg-type]
     status = await handler.handle_exception(RuntimeError("secret internal detail"))
     assert status.startswith("451 4.3.0") and "secret" not in status
 

@@ -6,9 +6,10 @@ import pytest
 
 from intake import lifecycle
 from intake.app import App
-from mail.outbox import Relay, backoff
+from intake.delivery import backoff
+from mail.relay import Relay
 from tests.mail.conftest import ADDRESS, SENDER, Harness
-from tests.mail.support import message, text_of
+from tests.mail.support import flat_text, message, text_of
 from tests.support import FixedClock
 
 
@@ -65,19 +66,24 @@ async def test_forged_reply_does_not_change_the_case(mail: Harness) -> None:
     assert all(m.verified for m in thread if m is not forged_kept[0])
 
 
-async def test_hourly_auto_reply_limit(mail: Harness, clock: FixedClock) -> None:
-    mail.app.settings.autoreply_per_hour = 2
-    for n in range(4):
-        raw, _ = message(f"message {n}")
-        assert (await mail.send(raw)).data == 250
-        await mail.pump()
-    assert len(mail.relay.messages) == 2
+async def test_first_contact_cap_bounds_backscatter_but_not_the_conversation(mail: Harness, clock: FixedClock) -> None:
+    mail.app.receiver.first_contact_per_hour = 2
+    for n in range(4):  # four unsolicited first contacts (e.g. forged senders): two answered
+        raw, _ = message(f"message {n}", sender=f"someone{n}@example.org")
+        assert (await mail.send(raw, mail_from=f"someone{n}@example.org")).data == 250
+    await mail.pump()
+    answered = sorted(str(m["To"]) for m in mail.relay.messages)
+    assert len(answered) == 2 and len(set(answered)) == 2
+    ours = next(str(m["Message-ID"]) for m in mail.relay.messages if str(m["To"]) == answered[0])
+    for n in range(6):  # the conversation in a thread we started is never throttled
+        raw, _ = message(f"Organisation name: NGO {n}", sender=answered[0], subject="Re: form", in_reply_to=ours)
+        assert len(await mail.exchange(raw, mail_from=answered[0])) == 1
     async with mail.app.store.read() as uow:
-        case = (await cases_of(mail.app, SENDER))[0]
-        assert len(await uow.messages.for_case(case.id)) == 4  # type: ignore[attr-defined]  # content still kept
+        rows = await uow.inbox.list()
+    assert len(rows) == 10 and {r.status for r in rows} == {"done"}  # the unanswered ones are kept in the inbox
     clock.advance(hours=1, seconds=1)
-    raw, _ = message("an hour later")
-    assert len(await mail.exchange(raw)) == 1
+    raw, _ = message("an hour later", sender="someone9@example.org")
+    assert len(await mail.exchange(raw, mail_from="someone9@example.org")) == 1
 
 
 async def test_staff_follow_up_is_threaded_and_the_answer_requeues(mail: Harness) -> None:
@@ -89,11 +95,12 @@ async def test_staff_follow_up_is_threaded_and_the_answer_requeues(mail: Harness
         assert case is not None
         case.status = lifecycle.NEEDS_INFO  # as the review service leaves it after "request info"
         await uow.cases.save(case, now=mail.app.clock())
-        await uow.outbox.enqueue(channel="email", kind="followup", payload={"text": "Which port did the vessel use?"},
-                                 now=mail.app.clock(), case_id=case.id)
+        await uow.outbox.enqueue(channel="email", kind="followup", payload={"text": "Which port did the vessel use?", "reference": ref},
+                                 now=mail.app.clock(), case_id=case.id, submitter_id=case.submitter_id)
     await mail.pump()
     follow = mail.relay.messages[-1]
-    assert f"[{ref}]" in str(follow["Subject"]) and follow["To"] == SENDER
+    assert str(follow["Subject"]).startswith(f"[{ref}] A question about your case {{") and follow["To"] == SENDER
+    assert str(follow["Reply-To"]).startswith(f"cases+{ref}.")  # the case's capability
     assert follow["In-Reply-To"] == form["Message-ID"]  # the last email of the thread
     assert "Auto-Submitted" not in follow and "Which port did the vessel use?" in text_of(follow)
     answer, _ = message("Lagos, mostly.", subject="Re: a question", in_reply_to=str(follow["Message-ID"]))
@@ -113,10 +120,10 @@ async def test_outbox_retries_with_backoff_then_fails_permanently(mail: Harness,
     await mail.pump()
     async with mail.app.store.read() as uow:
         row = (await uow.outbox.list(status="pending"))[0]
-    assert row.attempts == 1 and row.next_attempt_at == clock() + backoff(0) and row.last_error and "unreachable" in row.last_error
+    assert row.attempts == 1 and row.next_attempt_at == clock() + backoff(1) and row.last_error and "unreachable" in row.last_error
     mail.channel.sender.relay = real
     mail.relay.refuse = "550 5.1.1 mailbox unavailable"
-    clock.advance(seconds=31)
+    clock.advance(seconds=6)
     await mail.pump()
     async with mail.app.store.read() as uow:
         failed = await uow.outbox.list(status="failed")
@@ -128,17 +135,19 @@ async def test_outbox_retries_with_backoff_then_fails_permanently(mail: Harness,
     assert len(mail.relay.messages) == 1
 
 
-async def test_processing_failure_is_kept_as_failed_and_retryable(mail: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def boom(*args: object) -> object:
+async def test_processing_failure_is_kept_as_failed_and_retryable(mail: Harness, monkeypatch: pytest.MonkeyPatch, clock: FixedClock) -> None:
+    async def boom(*args: object, **kwargs: object) -> object:
         raise RuntimeError("Organisation name: secret content")
 
-    monkeypatch.setattr(mail.channel.flow, "_handle", boom)
+    monkeypatch.setattr(mail.app.receiver, "receive", boom)
     raw, _ = message("Organisation name: Kept NGO")
     assert (await mail.send(raw)).data == 250
-    await mail.pump()
+    for _ in range(5):  # retried with backoff, then kept as failed
+        await mail.pump()
+        clock.advance(seconds=61)
     async with mail.app.store.read() as uow:
         (row,) = await uow.inbox.list()
-    assert row.status == "failed" and row.error == "failed at handle: RuntimeError"
+    assert row.status == "failed" and row.error == "failed 5 times: RuntimeError"
     monkeypatch.undo()
     async with mail.app.store.write() as uow:
         await uow.inbox.requeue(row.id, now=mail.app.clock())
@@ -158,9 +167,9 @@ async def test_reply_on_submitted_case_lands_on_thread_with_attachment(mail: Har
         case.status = lifecycle.SUBMITTED
         await uow.cases.save(case, now=mail.app.clock())
     photo = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
-    raw, _ = message("One more photo.", subject=f"[{ref}] more", attachments=[("photo.png", "image/png", photo), ("run.exe", "application/octet-stream", b"MZ\x90\x00")])
+    raw, _ = message("One more photo.", subject=f"[{ref}] more", in_reply_to=str(form["Message-ID"]), attachments=[("photo.png", "image/png", photo), ("run.exe", "application/octet-stream", b"MZ\x90\x00")])
     ack = (await mail.exchange(raw))[0]
-    assert "added to case" in text_of(ack)
+    assert "added to case" in flat_text(ack)
     async with mail.app.store.read() as uow:
         files = await uow.attachments.for_case(case.id)
         thread = await uow.messages.for_case(case.id)

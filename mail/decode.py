@@ -1,0 +1,184 @@
+"""The email decoder: one stored inbox row → one `Inbound` → `receive`, with the reply renderer.
+
+Parsing (MIME, HTML, the reply parser, the form) runs in a worker thread, so a big message never
+stalls the SMTP server or the console on the event loop. The decoder works out:
+
+- the identity (the `From:` address, else the envelope sender) and why the mail is automated
+  (RFC 3834 rules in `mail.loops`): machine mail changes nothing and gets no reply;
+- the case it names: a reference in the subject or in a `+tag` of the recipient address, and the
+  thread keys (`References`, then `In-Reply-To`, the latter tried first by the core);
+- the form answers, read against the language of the sender's open draft (English labels are
+  always accepted), and whether the person asked to SUBMIT;
+- the attachments, each keyed by the message's dedup key and position (stored once).
+
+`receive` then applies all of it in one transaction (see `intake.receive.Receiver._form`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+from dataclasses import dataclass
+
+from intake.app import App
+from intake.cases import REF_PATTERN, IncomingFile
+from intake.channels import InboxRecord
+from intake.i18n import normalise_lang
+from intake.inbound import Inbound, Intent
+from intake.questionnaire import Questionnaire
+from mail.capability import proven_reference
+from mail.form import parse_form, sent_lines, unquote, wants_submit
+from mail.loops import no_autoreply_reason, split_address
+from mail.parse import ParsedMessage, dedup_key, parse_message
+from mail.reply import render_reply, thread_meta
+from mail.sender import our_message_id
+
+log = logging.getLogger(__name__)
+CHANNEL = "email"
+REF_RE = re.compile(r"\[?\s*(" + REF_PATTERN + r")\s*\]?", re.IGNORECASE)
+
+
+@dataclass
+class Reading:
+    """What the form reader found in a message body."""
+
+    answers: dict[str, str]
+    submit: bool
+
+
+def read_form(q: Questionnaire, lang: str, msg: ParsedMessage, sent_body: str | None = None) -> Reading:
+    """The answers, labels in `lang` and in English. Replying to a mail of ours whose text we know
+    (`sent_body`), the whole body is read against it: what we sent is never an answer, a label of
+    ours with the person's answer below it counts. Otherwise the newest part of the message
+    (quotes stripped), else the whole body unquoted. CPU-bound: called in a worker thread."""
+    quoted_too = "\n".join(unquote(line) for line in msg.text.split("\n"))
+    sent = sent_lines(sent_body) if sent_body else None
+    answers: dict[str, str] = {}
+    for language in dict.fromkeys([lang, "en"]):
+        if sent is not None:
+            found = parse_form(q, language, msg.text, sent=sent)
+        else:
+            found = parse_form(q, language, msg.reply) or parse_form(q, language, quoted_too)
+        for key, value in found.items():
+            answers.setdefault(key, value)
+    return Reading(answers, wants_submit(msg.reply))
+
+
+def reference_of(subject: str, rcpt_tos: list[str]) -> str | None:
+    """The case reference named in the subject, else in a `+tag` of a recipient address."""
+    m = REF_RE.search(subject)
+    if m:
+        return m.group(1).upper()
+    for address in rcpt_tos:
+        local = split_address(address)[0]
+        if "+" in local:
+            m = REF_RE.search(local.split("+", 1)[1])
+            if m:
+                return m.group(1).upper()
+    return None
+
+
+def files_of(msg: ParsedMessage, key: str) -> list[IncomingFile]:
+    """The message's attachments as evidence files, each keyed by the message's dedup key and its
+    position, so a message processed twice stores them once and a reused Message-ID does not
+    collide with the first message's files."""
+    return [
+        IncomingFile(
+            filename=part.filename, data=part.data, content_type=part.declared_type, sniffed_type=part.sniffed_type,
+            executable=part.executable, source_key=f"{key}#{n}",
+        )
+        for n, part in enumerate(msg.attachments)
+    ]
+
+
+class MailDecoder:
+    """The inbox worker's reader of `channel="email"` rows."""
+
+    channel = CHANNEL
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.q = app.questionnaire
+        self.address = app.settings.mail_address
+        self.keys = app.settings.master_keys()
+        self.domain = split_address(self.address)[1] or "localhost"
+
+    async def handle(self, row: InboxRecord) -> None:
+        """Decode the row and hand it to `receive`; a row without any sender address needs nothing."""
+        msg = await asyncio.to_thread(parse_message, row.raw)
+        mail_from = str(row.envelope.get("mail_from") or "")
+        identity = msg.from_addr or (mail_from.strip("<>").lower() if "@" in mail_from else None)
+        if identity is None:
+            log.info("inbox %s: no sender address; nothing to do", row.id)
+            return
+        key = str(row.envelope.get("key") or "") or await asyncio.to_thread(dedup_key, row.raw)
+        rcpt_tos = [str(r) for r in row.envelope.get("rcpt_tos") or []]
+        thread_keys = [m for m in msg.references if m not in msg.in_reply_to] + msg.in_reply_to  # the core tries the last first
+        proven_ref = proven_reference(self.keys, msg.subject, rcpt_tos)
+        lang, reused, proven, sent_body = await self._context(identity, msg, proven_ref, thread_keys)
+        reading = await asyncio.to_thread(read_form, self.q, lang, msg, sent_body)
+        external = msg.message_id
+        if external is not None and reused:
+            external = f"{external}#{key.rsplit(':', 1)[-1][:16]}"  # a reused Message-ID: this message is another one
+        inbound = Inbound(
+            intent=Intent.FORM,
+            key=key,
+            lang=msg.lang,
+            text=msg.text,
+            files=files_of(msg, key),
+            answers=reading.answers,
+            submit=reading.submit,
+            reference=proven_ref or reference_of(msg.subject, rcpt_tos),
+            thread_keys=thread_keys,
+            proven=proven,
+            external_key=external,
+            automated=no_autoreply_reason(msg, mail_from=mail_from, intake=self.address),
+            meta=thread_meta(msg.message_id, msg.references),
+        )
+        result = await self.app.receiver.receive(
+            CHANNEL, identity, inbound, render=functools.partial(render_reply, self.q), inbox_id=row.id,
+        )
+        log.info(
+            "inbox %s: %s (case %s, %d answers, defects %d)", row.id,
+            "duplicate" if result.duplicate else ("submitted" if result.submitted else ("thread" if result.threaded else "draft")),
+            result.case_id or "-", len(result.results), len(msg.defects),
+        )
+
+    async def _context(
+        self, identity: str, msg: ParsedMessage, proven_ref: str | None, thread_keys: list[str],
+    ) -> tuple[str, bool, set[str], str | None]:
+        """The language to read the form in (the sender's open draft, else the message's own);
+        whether the Message-ID is already on a case thread (then this is a different message
+        reusing it: the same message twice is stopped by the inbox's dedup key); and the cases the
+        message proves (a valid token, or a reply to a Message-ID of ours); and the text of our mail
+        it replies to, to read the reply against."""
+        lang = normalise_lang(msg.lang)
+        reused = False
+        proven: set[str] = set()
+        sent_body: str | None = None
+        async with self.app.store.read() as uow:
+            if proven_ref is not None:
+                named = await uow.cases.by_reference(proven_ref)
+                if named is not None:
+                    proven.add(named.id)
+            for mid in thread_keys[-20:]:
+                ours = await uow.outbox.case_for_external(mid)
+                if ours is not None:
+                    proven.add(ours)
+            for mid in reversed(msg.in_reply_to or thread_keys[-1:]):
+                case_id = await uow.outbox.case_for_external(mid)
+                if case_id is None:
+                    continue
+                for row in await uow.outbox.list(case_id=case_id, status="sent", limit=100):
+                    if our_message_id(row.id, self.domain) == mid and isinstance(row.payload.get("body"), str):
+                        sent_body = row.payload["body"]
+                break
+            submitter = await uow.submitters.find(channel=CHANNEL, identity=identity)
+            draft = await uow.cases.open_draft(submitter.id) if submitter is not None else None
+            if draft is not None:
+                lang = draft.lang
+            if msg.message_id is not None:
+                reused = await uow.messages.case_for_external(msg.message_id) is not None
+        return lang, reused, proven, sent_body
