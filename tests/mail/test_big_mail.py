@@ -52,6 +52,8 @@ async def test_a_24_mb_message_while_a_probe_measures_latency(mail: Harness) -> 
     print(f"\n24 MB message accepted and answered in {took:.1f} s; probe during it: {len(during)} SMTP sessions, "
           f"max {max(during) * 1000:.0f} ms, median {sorted(during)[len(during) // 2] * 1000:.0f} ms")
     assert len(during) >= 3
-    assert max(during) < 1.0
+    # parsed on the event loop it stalled everything for 19-39 s; off the loop the worst probe is well
+    # under a second on an idle machine (printed above) — the bound leaves room for a loaded CI machine
+    assert max(during) < 5.0
     reply = [m for m in big if str(m["To"]) != "probe@example.org"][0]
     assert "- Organisation name\n" in text_of(reply) and "Big Report NGO" not in text_of(reply)  # accepted, not echoed

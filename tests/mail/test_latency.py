@@ -126,4 +126,6 @@ async def test_smtp_accept_latency_while_telegram_followups_drain(mail: Harness,
           f"{len(busy)} probes): p50 {p50_busy * 1000:.1f} ms, p95 {p95_busy * 1000:.1f} ms, max {max(busy) * 1000:.1f} ms")
     assert drain_s >= (FOLLOWUPS // CHATS) * DELAY_S * 0.9  # the Bot API really was slow
     assert len(busy) >= 5
-    assert p50_busy <= 2 * p50_idle, (p50_idle, p50_busy)
+    # within 2× of idle; 10 ms of slack absorbs the scheduling noise of a loaded 2-core machine
+    # (a transaction held across the Bot API call made it 2.2–6.35 s, hundreds of times more)
+    assert p50_busy <= 2 * p50_idle + 0.010, (p50_idle, p50_busy)
