@@ -119,7 +119,7 @@ def sanctions_decide(reference: str, perpetrator: int, entity_id: str, decision:
 
     async def go(application: core.App) -> None:
         kind, who, _ = await actor(application, as_staff)
-        await Screener(application, CaseworkSettings()).decide(reference, perpetrator, entity_id, decision, actor_id=who, actor_kind=kind, remote="cli")
+        await Screener(application, CaseworkSettings()).decide(reference, perpetrator, entity_id, decision, actor_id=who, actor_kind=kind, remote=f"cli:{getpass.getuser()}"[:64])
 
     _run(go)
     console.print(f"{reference} perpetrator {perpetrator}: {entity_id} {decision}", highlight=False)
@@ -195,7 +195,7 @@ def export_command(
     async def go(application: core.App) -> bytes:
         kind, who, name = await actor(application, as_staff)
         return await dossier.export(application, reference, fmt=fmt, jurisdiction=jurisdiction, internal=internal,
-                                    actor_kind=kind, actor_id=who, actor_name=name, remote="cli", override_reason=override_consent)
+                                    actor_kind=kind, actor_id=who, actor_name=name, remote=f"cli:{getpass.getuser()}"[:64], override_reason=override_consent)
 
     data = _run(go)
     if output:

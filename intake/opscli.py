@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from pathlib import Path
 from typing import Annotated
@@ -117,7 +118,7 @@ def hold_command(
             await uow.cases.set_hold(case.id, not release)
             await uow.audit.record(
                 action="case.hold_released" if release else "case.held", now=application.clock(), actor_kind="staff", actor_id=staff.id,
-                case_id=case.id, remote="cli",
+                case_id=case.id, remote=f"cli:{getpass.getuser()}"[:64],
             )
         return None
 

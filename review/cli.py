@@ -48,9 +48,16 @@ def _run(fn: Callable[[ReviewService, AuthService], Awaitable[T]]) -> T:
         raise typer.Exit(1) from None
 
 
+def cli_remote() -> str:
+    """Where a CLI action came from, for the audit: the host account that ran it. `--as` names the
+    staff member but cannot prove it (whoever runs the CLI holds the master key); the OS account
+    beside it says who really did."""
+    return f"cli:{getpass.getuser()}"[:64]
+
+
 def _act(as_staff: str, action: Callable[[ReviewService, Actor], Awaitable[Any]]) -> Any:
     async def fn(review: ReviewService, auth: AuthService) -> Any:
-        actor = await auth.actor_for(as_staff, remote="cli")
+        actor = await auth.actor_for(as_staff, remote=cli_remote())
         return await action(review, actor)
 
     result = _run(fn)
@@ -91,7 +98,7 @@ def review_list(
     )
 
     async def fn(review: ReviewService, auth: AuthService) -> Any:
-        actor = await auth.actor_for(as_staff) if as_staff else None
+        actor = await auth.actor_for(as_staff, remote=cli_remote()) if as_staff else None
         page_ = await review.queue(flt, actor=actor)
         if not as_json or not with_answers:
             return page_, {}
@@ -113,7 +120,7 @@ def review_list(
 
 def operator() -> Actor:
     """An unnamed operator at this machine's terminal, audited as `cli` with the OS user name."""
-    return Actor(f"os:{getpass.getuser()}"[:64], "", "cli", "cli", kind="cli")
+    return Actor(f"os:{getpass.getuser()}"[:64], "", "cli", cli_remote(), kind="cli")
 
 
 @review_app.command("show")
@@ -125,7 +132,7 @@ def review_show(
     """One case: triage, answers by section, attachments, thread, notes, audit (the view is audited)."""
 
     async def fn(review: ReviewService, auth: AuthService) -> Any:
-        return await review.show(reference, await auth.actor_for(as_staff) if as_staff else operator())
+        return await review.show(reference, await auth.actor_for(as_staff, remote=cli_remote()) if as_staff else operator())
 
     view = _run(fn)
     if as_json:
@@ -234,7 +241,7 @@ def review_failed(as_staff: AsOpt, as_json: JsonOpt = False) -> None:
     """Failed inbox and outbox rows (admins)."""
 
     async def fn(review: ReviewService, auth: AuthService) -> Any:
-        return await review.failed_items(await auth.actor_for(as_staff))
+        return await review.failed_items(await auth.actor_for(as_staff, remote=cli_remote()))
 
     items = _run(fn)
     if as_json:
@@ -251,7 +258,7 @@ def review_retry(kind: Annotated[str, typer.Argument(help="inbox | outbox")], it
     """Put a failed inbox or outbox row back for another attempt (admins)."""
 
     async def fn(review: ReviewService, auth: AuthService) -> None:
-        await review.retry(await auth.actor_for(as_staff), kind, item_id)
+        await review.retry(await auth.actor_for(as_staff, remote=cli_remote()), kind, item_id)
 
     _run(fn)
     console.print(f"{kind} {item_id} requeued")
