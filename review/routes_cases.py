@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from intake import lifecycle
-from review import export
+from review import auditview, export
 from review.webctx import QueueParams, Session, actor_of, console_of, content_disposition, render
 
 router = APIRouter(include_in_schema=False)
@@ -29,12 +29,14 @@ async def queue(request: Request, info: Session, flt: QueueParams) -> HTMLRespon
 
 
 @router.get("/cases/{reference}", response_class=HTMLResponse)
-async def case_page(request: Request, reference: str, info: Session) -> HTMLResponse:
+async def case_page(request: Request, reference: str, info: Session, audit: str | None = None) -> HTMLResponse:
+    """One case: the first screen (glance, perpetrators, actions), the rest folded below;
+    `?audit=staff|submitter|system` filters the audit timeline."""
     review = console_of(request).review
     view = await review.show(reference, actor_of(request, info))
-    questions = [(qid, q.short("en")) for qid, q in review.q.questions().items()]
+    kind = audit if audit in auditview.KINDS else None
     return render(request, "case.html", case=view, staff=await review.staff_choices(), decisions=lifecycle.DECISIONS,
-                  questions=questions)
+                  audit_lines=auditview.lines(view.audit, channel=view.channel, kind=kind), audit_kind=kind, open_all=False)
 
 
 @router.get("/cases/{reference}/files/{attachment_id}")

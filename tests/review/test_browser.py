@@ -97,6 +97,13 @@ class LiveConsole:
             assert case is not None
             return [(r.channel, r.kind, r.submitter_id) for r in await uow.outbox.list(case_id=case.id)]
 
+    async def outbox_rows(self, ref: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """(channel, kind, payload) of the case's outbox rows."""
+        async with self.app.store.read() as uow:
+            case = await uow.cases.by_reference(ref)
+            assert case is not None
+            return [(r.channel, r.kind, r.payload) for r in await uow.outbox.list(case_id=case.id)]
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
@@ -148,23 +155,27 @@ def log_in(page: Page) -> None:
 def test_filter_open_request_info_and_decide(page: Page, live: LiveConsole) -> None:
     log_in(page)
     ref = live.refs["email"]
+    page.locator("details.filters-fold > summary").click()
     page.get_by_label("Channel").select_option("email")
     page.get_by_role("button", name="Apply").click()
     rows = page.locator("table.queue tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Maids in Dubai")
     page.get_by_role("link", name=ref).click()
-    expect(page.get_by_role("heading", name="Triage")).to_be_visible()
+    expect(page.locator("#actions")).to_be_visible()
     page.get_by_role("button", name="Claim").click()
     expect(page.get_by_role("status").first).to_contain_text("You claimed the case.")
+    page.locator("#ask-back > summary").click()
     page.get_by_label("Your question").fill("Which agency placed the workers?")
-    page.get_by_label("Questions to reopen").select_option(["perp_name"])
+    page.locator("details.pick-section > summary", has_text="Alleged perpetrators").click()
+    page.locator("input[name=reopen][value='perpetrators.0.perp_name']").check()
     page.get_by_role("button", name="Send request for information").click()
     expect(page.locator(".flash")).to_contain_text("queued for the submitter")
     expect(page.locator("#thread")).to_contain_text("Which agency placed the workers?")
     expect(page.locator("#thread")).to_contain_text("delivery: pending")
     assert [c for c in live.call(live.outbox(ref)) if c[1] == "followup"][0][0] == "email"
     page.get_by_role("button", name="Start review").click()
+    page.locator("#decide > summary").click()
     page.get_by_label("accepted").check()
     page.get_by_label("Reason (internal)").fill("Strong, corroborated")
     page.get_by_role("button", name="Record decision").click()
@@ -176,9 +187,11 @@ def test_filter_open_request_info_and_decide(page: Page, live: LiveConsole) -> N
 
 def test_request_info_on_a_telegram_case(page: Page, live: LiveConsole) -> None:
     log_in(page)
+    page.locator("details.filters-fold > summary").click()
     page.get_by_label("Search the cases").fill("zanzibar")
     page.get_by_label("Search the cases").press("Enter")
     page.get_by_role("link", name=live.refs["telegram"]).click()
+    page.locator("#ask-back > summary").click()
     page.get_by_label("Your question").fill("How many boats?")
     page.get_by_role("button", name="Send request for information").click()
     expect(page.locator(".case-head")).to_contain_text("needs info")
@@ -210,6 +223,7 @@ def test_hostile_answers_render_as_text_and_run_nothing(page: Page, live: LiveCo
 def test_rtl_text_is_isolated(page: Page, live: LiveConsole) -> None:
     log_in(page)
     page.goto(f"/cases/{live.refs['rtl']}")
+    page.locator("#answers > summary").click()
     cell = page.locator("dd[dir=auto]", has_text="عمل قسري").first
     expect(cell).to_be_visible()
     assert cell.evaluate("el => getComputedStyle(el).direction") == "rtl"
