@@ -17,6 +17,7 @@ from intake.clock import Clock, utcnow
 from intake.engine import Action, Draft, Outcome, Prompt
 from intake.i18n import normalise_lang, translator
 from intake.questionnaire import FieldType, Questionnaire
+from intake.staffnotify import notify_staff
 from intake.triage import triage_facts
 from storage.repositories import AttachmentRecord, CaseRecord, OutboxRecord, UnitOfWork
 from storage.store import Store
@@ -266,6 +267,8 @@ class CaseService:
             case = await uow.cases.save(case, now=now)
             detail["requeued"] = requeued = True
             await self.alert(uow, kind="reply_alert", case_id=case.id, payload={"reference": case.reference, "case_id": case.id})
+        if verified and case.assigned_to:
+            await notify_staff(uow, staff_id=case.assigned_to, kind="reply", reference=case.reference, case_id=case.id, now=now)
         await uow.audit.record(action="thread.reply", now=now, actor_kind="submitter", actor_id=submitter_id, case_id=case.id, detail=detail)
         return case, verified, requeued, len(kept)
 

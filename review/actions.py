@@ -6,6 +6,7 @@ and outcomes only; a submitter is reached only by an outbox row written in the s
 from __future__ import annotations
 
 from intake import engine, lifecycle
+from intake.staffnotify import notify_staff
 from review.base import ServiceBase, refusals_audited
 from review.caseview import reopen_paths
 from review.model import MAX_TEXT, OPEN, ActionRefused, ActionResult, Actor, Conflict
@@ -69,7 +70,11 @@ class StaffActions(ServiceBase):
                 lifecycle.check(case.status, lifecycle.IN_REVIEW)
                 case.status = lifecycle.IN_REVIEW
             case = await self._save(uow, case)
-            await self._audit(uow, actor, case, "case.assigned", assignee=target.id, previous=previous, **{"from": old, "to": case.status})
+            notice = None
+            if target.id != actor.staff_id:
+                notice = await notify_staff(uow, staff_id=target.id, kind="assigned", reference=case.reference, case_id=case.id, now=self.clock())
+            await self._audit(uow, actor, case, "case.assigned", assignee=target.id, previous=previous, notice=notice,
+                              **{"from": old, "to": case.status})
         return self._result(case)
 
     @refusals_audited

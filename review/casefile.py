@@ -12,8 +12,8 @@ from intake import engine, lifecycle
 from intake.triage import triage_facts
 from review import caseview
 from review.base import ServiceBase, refusals_audited
-from review.thread import fold
 from review.model import OPEN, Actor, CaseNotFound, CaseView
+from review.thread import fold
 from storage.repositories import AttachmentRecord, CaseRecord, NotFound
 from storage.review import ReviewQueries
 

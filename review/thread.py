@@ -55,7 +55,8 @@ def fold(body: str, *, ours: list[str] | None = None, email: bool = True) -> Fol
         if len(own) >= MIN_OWN and own in new:
             new = new.replace(own, "")
             folded.append(own)
-    kept, quoted = [], []
+    kept: list[str] = []
+    quoted: list[str] = []
     for line in new.splitlines():
         (quoted if QUOTE_LINE.match(line) else kept).append(line)
     if quoted:

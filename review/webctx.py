@@ -26,6 +26,7 @@ DONE = {
     "settings": "Setting saved.",
     "totp": "Two-factor authentication is on.",
     "password": "Password changed.",
+    "notify": "Your email notification setting was saved.",
 }
 
 
