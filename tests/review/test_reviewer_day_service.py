@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from intake.app import App
@@ -15,7 +16,9 @@ from review.auth import AuthService
 from review.model import AccessRefused, ActionRefused, Actor, QueueFilter
 from review.service import ReviewService
 from review.thread import fold
+from review.web import create_app
 from tests.review.conftest import make_case
+from tests.review.test_web import csrf_of, login
 from tests.support import FixedClock, reply
 
 SECOND = {"perp_kind": "person", "perp_name": "Omar Haddad", "perp_dob": {"date": "1980"}, "perp_role": ["direct"],
@@ -154,3 +157,28 @@ async def test_staff_who_opted_in_get_a_notice_with_the_reference_only(app: App,
     await auth.set_notify_email(alice, False)
     await reply(app, "telegram", "tg-n", "And the captain is Ivan")
     assert len(await _notices(app)) == 2
+
+
+async def test_console_pages_for_stalled_drafts_notices_and_the_audit_filter(app: App, auth: AuthService, review: ReviewService,
+                                                                             alice: Actor, admin: Actor, clock: FixedClock) -> None:
+    ref = await make_case(app, "telegram", who="tg-web", answers={"case_title": "Boats off Zanzibar"})
+    await app.cases.resume("email", "first@example.org")
+    clock.advance(hours=25)
+    web = create_app(app, review=review, auth=auth)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://testserver") as client:
+        await login(client, "alice@example.org")
+        assert (await client.get("/admin/stalled")).status_code == 403
+        page = await client.get(f"/cases/{ref}?audit=staff")
+        assert page.status_code == 200 and "case.viewed" in page.text and " by Telegram, " not in page.text
+        assert " by Telegram, " in (await client.get(f"/cases/{ref}?audit=submitter")).text
+        token = await csrf_of(client, "/account")
+        done = await client.post("/account/notify", data={"csrf": token, "notify": "on"})
+        assert done.status_code == 303
+        assert 'name="notify" value="on" checked' in (await client.get("/account")).text
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://testserver") as client:
+        await login(client, "root@example.org")
+        page = await client.get("/admin/stalled")
+        assert page.status_code == 200 and "first contact" in page.text and "25 h" in page.text
+    async with app.store.read() as uow:
+        staff = await uow.staff.by_email("alice@example.org")
+        assert staff is not None and staff.notify_email
