@@ -15,8 +15,9 @@ from intake.triage import TriageFacts
 from storage.repositories import AttachmentRecord
 
 LANG = "en"
-KEY_IDS = ["perp_name_native", "perp_aliases", "perp_dob", "perp_nationality", "ent_reg_number", "ent_jurisdiction", "ent_tax_id",
-           "vessel_imo", "vessel_flag", "vessel_mmsi", "perp_is_official"]
+# the identifiers a card shows, most telling first (ID documents come right after the date of birth)
+KEY_IDS = ["perp_dob", "perp_nationality", "ent_reg_number", "ent_jurisdiction", "vessel_imo", "vessel_flag", "ent_tax_id",
+           "vessel_mmsi", "perp_is_official", "perp_name_native", "perp_aliases"]
 
 
 def ago(delta: timedelta) -> str:
@@ -43,12 +44,12 @@ def _label(q: Questionnaire, qid: str) -> str:
     return question.short(LANG) if question else qid
 
 
-def abuse_line(q: Questionnaire, answers: dict[str, Any], facts: TriageFacts) -> list[tuple[str, str]]:
-    """The abuse in one line, as (what, text) parts: forms, where, when, how many, minors."""
-    parts: list[tuple[str, str]] = []
+def abuse_line(q: Questionnaire, answers: dict[str, Any], facts: TriageFacts) -> list[dict[str, str]]:
+    """The abuse in one line, as {what, text} parts: forms, where, when, how many, minors."""
+    parts: list[dict[str, str]] = []
     question = q.questions().get("abuse_forms")
     if facts.abuse_forms and question is not None:
-        parts.append(("forms", ", ".join((o.text.get(LANG) if (o := question.option(f)) else f) for f in facts.abuse_forms)))
+        parts.append({"what": "forms", "text": ", ".join((o.text.get(LANG) if (o := question.option(f)) else f) for f in facts.abuse_forms)})
     places = []
     for loc in answers.get("abuse_locations") or []:
         if isinstance(loc, dict):
@@ -57,18 +58,18 @@ def abuse_line(q: Questionnaire, answers: dict[str, Any], facts: TriageFacts) ->
             if where:
                 places.append(where)
     if places:
-        parts.append(("where", "; ".join(places)))
+        parts.append({"what": "where", "text": "; ".join(places)})
     elif facts.countries:
-        parts.append(("where", ", ".join(facts.countries)))
+        parts.append({"what": "where", "text": ", ".join(facts.countries)})
     when = _show(q, "abuse_dates", answers.get("abuse_dates"))
     if facts.ongoing:
         when = f"{when} (ongoing)" if when else "ongoing"
     if when:
-        parts.append(("when", when))
+        parts.append({"what": "when", "text": when})
     count = answers.get("victims_count") if answers.get("victims_count") not in (None, engine.SKIPPED) else answers.get("victims_count_estimate")
     if count not in (None, engine.SKIPPED, ""):
-        parts.append(("how many", f"{_show(q, 'victims_count', count) if isinstance(count, int) else count} victims"))
-    parts.append(("minors", {True: "minors among the victims", False: "no minors", None: "minors unknown"}[facts.minors]))
+        parts.append({"what": "how many", "text": f"{_show(q, 'victims_count', count) if isinstance(count, int) else count} victims"})
+    parts.append({"what": "minors", "text": {True: "minors among the victims", False: "no minors", None: "minors unknown"}[facts.minors]})
     return parts
 
 
@@ -78,12 +79,15 @@ def perpetrator_cards(q: Questionnaire, answers: dict[str, Any]) -> list[dict[st
     for i, p in enumerate(answers.get("perpetrators") or []):
         if not isinstance(p, dict):
             continue
-        ids = [(_label(q, k), _show(q, k, p.get(k))) for k in KEY_IDS if p.get(k) not in (None, engine.SKIPPED, "", [])]
+        ids = [{"label": _label(q, k), "value": _show(q, k, p.get(k))} for k in KEY_IDS if p.get(k) not in (None, engine.SKIPPED, "", [])]
+        docs = []
         for doc in p.get("perp_id_docs") or []:
             if isinstance(doc, dict) and doc.get("id_doc_number"):
                 kind = _show(q, "id_doc_type", doc.get("id_doc_type")) or "ID"
                 country = _show(q, "id_doc_country", doc.get("id_doc_country"))
-                ids.append((kind, f"{doc['id_doc_number']}" + (f" ({country})" if country else "")))
+                docs.append({"label": kind, "value": f"{doc['id_doc_number']}" + (f" ({country})" if country else "")})
+        at = 1 if p.get("perp_dob") not in (None, engine.SKIPPED, "") else 0
+        ids[at:at] = docs
         positions = [", ".join(x for x in (pos.get("pos_title"), pos.get("pos_employer")) if isinstance(x, str) and x)
                      for pos in p.get("perp_positions") or [] if isinstance(pos, dict)]
         cards.append({

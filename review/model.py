@@ -140,7 +140,7 @@ class CaseView:
     allowed: list[str] = field(default_factory=list)
     # the first screen and the sections below it (review.caseview)
     glance: dict[str, Any] = field(default_factory=dict)
-    abuse: list[tuple[str, str]] = field(default_factory=list)
+    abuse: list[dict[str, str]] = field(default_factory=list)
     perpetrators: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
     extra_files: list[dict[str, Any]] = field(default_factory=list)

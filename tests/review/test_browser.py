@@ -16,6 +16,7 @@ import uvicorn
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from intake import app as core
+from intake.clock import Clock
 from intake.settings import Settings, async_url
 from review.auth import AuthService
 from review.runtime import _Server
@@ -33,8 +34,9 @@ T = TypeVar("T")
 class LiveConsole:
     """uvicorn serving the console in its own thread and event loop, with seeded cases."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.refs: dict[str, str] = {}
@@ -53,7 +55,7 @@ class LiveConsole:
             self.loop.close()
 
     async def _serve(self) -> None:
-        self.app = core.build(self.settings)
+        self.app = core.build(self.settings, clock=self.clock) if self.clock else core.build(self.settings)
         await self.app.store.prepare(now=self.app.clock())
         try:
             auth = AuthService(self.app.store, clock=self.app.clock, hasher=cheap_hasher())
@@ -107,8 +109,13 @@ class LiveConsole:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
+    yield from serve(request.param, tmp_path_factory)
+
+
+def serve(backend: str, tmp_path_factory: pytest.TempPathFactory, clock: Clock | None = None) -> Iterator[LiveConsole]:
+    """A live console on `backend` (sqlite | postgresql) with a fresh database and seeded cases."""
     tmp: Path = tmp_path_factory.mktemp("live")
-    if request.param == "sqlite":
+    if backend == "sqlite":
         url = async_url(f"sqlite:///{tmp / 'intake.db'}")
     else:
         assert PG_URL
@@ -118,7 +125,7 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(core.migrate, url).result()
     settings = Settings(env="test", data_dir=tmp / "data", database_url=url, secret_keys=TEST_KEY, _env_file=None)  # type: ignore[call-arg]
-    console = LiveConsole(settings)
+    console = LiveConsole(settings, clock)
     console.start()
     yield console
     console.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.review.conftest import make_case
-from tests.review.test_browser import LiveConsole, browser, live, log_in  # noqa: F401 - fixtures
+from tests.conftest import BACKENDS
+from tests.review.test_browser import LiveConsole, browser, log_in, serve  # noqa: F401 - fixtures
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 NOTES = Path("/work/notes/screens")
@@ -43,10 +45,29 @@ EVIDENCE = [
 ]
 
 
+class TravelClock:
+    """The wall clock shifted into the past by `behind` (seeding happens "days ago"; 0: now)."""
+
+    def __init__(self) -> None:
+        self.behind = timedelta(days=3, hours=4)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) - self.behind
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
+    """The console with a clock that the seeding moves from three days ago to now."""
+    yield from serve(request.param, tmp_path_factory, TravelClock())
+
+
 async def seed(console: LiveConsole) -> str:
     """An email case with three perpetrators, three evidence items (two files on item 1, one on
     item 3), immediate danger, and a quoted email reply after our follow-up."""
     app = console.app
+    clock = app.clock
+    assert isinstance(clock, TravelClock)
+    clock.behind = timedelta(days=2, hours=6)
     ref = await make_case(app, "email", who="witness@example.org", answers={"case_title": "Passports kept by a recruitment agency"})
     async with app.store.write() as uow:
         case = await uow.cases.by_reference(ref, lock=True)
@@ -59,10 +80,14 @@ async def seed(console: LiveConsole) -> str:
         for path, name in [("evidence.0.ev_file", "contract.pdf"), ("evidence.0.ev_file", "contract-page2.pdf"), ("evidence.2.ev_file", "chat.txt")]:
             await uow.attachments.add(case_id=case.id, filename=name, data=f"file {name}".encode(), now=app.clock(), source="email",
                                       content_type="application/pdf" if name.endswith(".pdf") else "text/plain", question_path=path)
+        clock.behind = timedelta(days=1, hours=2)
         await uow.messages.add(case_id=case.id, direction="out", channel="email", kind="followup", now=app.clock(),
                                body="Please answer the questions below and send this message back.")
+        clock.behind = timedelta(hours=3, minutes=20)
         await uow.messages.add(case_id=case.id, direction="in", channel="email", kind="reply", body=REPLY, now=app.clock())
+    clock.behind = timedelta(hours=1)
     console.refs["later"] = await make_case(app, "terminal", who="later", answers={"case_title": "A later, calmer case"})
+    clock.behind = timedelta(0)
     return ref
 
 
