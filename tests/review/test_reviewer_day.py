@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.review.conftest import make_case
 from tests.conftest import BACKENDS
+from tests.review.conftest import make_case
 from tests.review.test_browser import LiveConsole, browser, log_in, serve  # noqa: F401 - fixtures
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -92,7 +92,7 @@ async def seed(console: LiveConsole) -> str:
 
 
 @pytest.fixture(scope="module")
-def day(live: LiveConsole) -> str:  # noqa: F811
+def day(live: LiveConsole) -> str:
     return live.call(seed(live))
 
 
@@ -122,11 +122,11 @@ def in_first_screen(page: Page, selector: str) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORT["width"], (selector, box)
 
 
-def backend_of(live: LiveConsole) -> str:  # noqa: F811
+def backend_of(live: LiveConsole) -> str:
     return "sqlite" if "sqlite" in live.settings.database_url else "postgresql"
 
 
-def test_first_screen_holds_the_triage_and_the_actions(big: Page, live: LiveConsole, day: str) -> None:  # noqa: F811
+def test_first_screen_holds_the_triage_and_the_actions(big: Page, live: LiveConsole, day: str) -> None:
     log_in(big)
     big.goto(f"/cases/{day}")
     expect(big.locator("#danger-flag")).to_have_text("Immediate danger")
@@ -151,7 +151,7 @@ def test_first_screen_holds_the_triage_and_the_actions(big: Page, live: LiveCons
     expect(big.locator("#evidence-2")).to_contain_text("No file.")
 
 
-def test_the_reply_shows_new_words_and_folds_the_quote(big: Page, live: LiveConsole, day: str) -> None:  # noqa: F811
+def test_the_reply_shows_new_words_and_folds_the_quote(big: Page, live: LiveConsole, day: str) -> None:
     log_in(big)
     big.goto(f"/cases/{day}")
     reply = big.locator("#thread article.msg.in").first
@@ -162,7 +162,7 @@ def test_the_reply_shows_new_words_and_folds_the_quote(big: Page, live: LiveCons
     expect(quoted.locator("div.text")).to_contain_text("What is their date of birth?")
 
 
-def test_queue_puts_danger_and_new_replies_first(big: Page, live: LiveConsole, day: str) -> None:  # noqa: F811
+def test_queue_puts_danger_and_new_replies_first(big: Page, live: LiveConsole, day: str) -> None:
     log_in(big)
     rows = big.locator("table.queue tbody tr")
     expect(rows.first.locator("a.ref")).to_have_text(day)
@@ -174,7 +174,7 @@ def test_queue_puts_danger_and_new_replies_first(big: Page, live: LiveConsole, d
     expect(big.locator("table.queue tbody tr").first.locator("a.ref")).to_have_text(live.refs["later"])
 
 
-def test_picker_reopens_perpetrator_2_date_of_birth(big: Page, live: LiveConsole, day: str) -> None:  # noqa: F811
+def test_picker_reopens_perpetrator_2_date_of_birth(big: Page, live: LiveConsole, day: str) -> None:
     log_in(big)
     big.goto(f"/cases/{day}")
     big.get_by_role("button", name="Claim").click()
@@ -196,7 +196,7 @@ def test_picker_reopens_perpetrator_2_date_of_birth(big: Page, live: LiveConsole
     expect(big.locator(".side")).to_contain_text("perpetrators.1.perp_dob")
 
 
-def test_audit_collapses_answering_and_filters_by_kind(big: Page, live: LiveConsole, day: str) -> None:  # noqa: F811
+def test_audit_collapses_answering_and_filters_by_kind(big: Page, live: LiveConsole, day: str) -> None:
     log_in(big)
     big.goto(f"/cases/{day}?audit=staff")
     audit = big.locator("#audit")
@@ -209,7 +209,7 @@ def test_audit_collapses_answering_and_filters_by_kind(big: Page, live: LiveCons
     assert answering and len(answering) < 5, texts  # one line per session, not one per answer
 
 
-def test_a_missing_case_is_an_html_page(big: Page, live: LiveConsole) -> None:  # noqa: F811
+def test_a_missing_case_is_an_html_page(big: Page, live: LiveConsole) -> None:
     log_in(big)
     response = big.goto("/cases/HT-0000-0000")
     assert response is not None and response.status == 404
