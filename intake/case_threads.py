@@ -10,6 +10,7 @@ from intake import engine, lifecycle
 from intake.i18n import translator
 from intake.questionnaire import FieldType, Questionnaire
 from intake.references import normalise_reference
+from intake.staffnotify import notify_staff
 from storage.repositories import AttachmentRecord, CaseRecord, UnitOfWork
 
 if TYPE_CHECKING:
@@ -119,5 +120,7 @@ class ThreadSteps:
             case = await uow.cases.save(case, now=now)
             detail["requeued"] = requeued = True
             await self.alert(uow, kind="reply_alert", case_id=case.id, payload={"reference": case.reference, "case_id": case.id})
+        if verified and case.assigned_to:
+            await notify_staff(uow, staff_id=case.assigned_to, kind="reply", reference=case.reference, case_id=case.id, now=now)
         await uow.audit.record(action="thread.reply", now=now, actor_kind="submitter", actor_id=submitter_id, case_id=case.id, detail=detail)
         return case, verified, requeued, len(kept)

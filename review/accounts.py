@@ -164,6 +164,14 @@ class StaffAccounts:
             await ReviewQueries(uow.session).revoke_sessions(info.staff.id, now=now, except_id=info.id)
             await uow.audit.record(action="staff.password_changed", now=now, actor_kind="staff", actor_id=info.staff.id, detail={})
 
+    async def set_notify_email(self, actor: Actor, on: bool) -> None:
+        """Your own opt-in to email notices (a case assigned to you, a reply on your case); audited."""
+        async with self.store.write() as uow:
+            now = self.clock()
+            await uow.staff.update(actor.staff_id, notify_email=on)
+            await uow.audit.record(action="staff.notify_changed", now=now, actor_kind="staff", actor_id=actor.staff_id,
+                                   detail={"notify_email": on}, remote=actor.remote)
+
     # ---- settings ----------------------------------------------------------------------------
 
     async def settings(self) -> dict[str, Any]:

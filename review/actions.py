@@ -5,10 +5,12 @@ and outcomes only; a submitter is reached only by an outbox row written in the s
 
 from __future__ import annotations
 
-from intake import lifecycle
+from intake import engine, lifecycle
+from intake.staffnotify import notify_staff
 from review.base import ServiceBase, refusals_audited
+from review.caseview import reopen_paths
 from review.model import MAX_TEXT, OPEN, ActionRefused, ActionResult, Actor, Conflict
-from storage.repositories import NotFound
+from storage.repositories import CaseRecord, NotFound
 
 
 def _clean_text(text: str | None, what: str) -> str:
@@ -68,7 +70,11 @@ class StaffActions(ServiceBase):
                 lifecycle.check(case.status, lifecycle.IN_REVIEW)
                 case.status = lifecycle.IN_REVIEW
             case = await self._save(uow, case)
-            await self._audit(uow, actor, case, "case.assigned", assignee=target.id, previous=previous, **{"from": old, "to": case.status})
+            notice = None
+            if target.id != actor.staff_id:
+                notice = await notify_staff(uow, staff_id=target.id, kind="assigned", reference=case.reference, case_id=case.id, now=self.clock())
+            await self._audit(uow, actor, case, "case.assigned", assignee=target.id, previous=previous, notice=notice,
+                              **{"from": old, "to": case.status})
         return self._result(case)
 
     @refusals_audited
@@ -109,14 +115,11 @@ class StaffActions(ServiceBase):
         """Ask the submitter for more, through the channel the case came from; optionally reopen
         named questions. Writes the outbox row and the thread message with the status change."""
         body = _clean_text(text, "The question to the submitter")
-        reopen = [r.strip() for r in (reopen or []) if r.strip()]
-        known = self.q.items_by_id()
-        unknown = [r for r in reopen if r not in known]
-        if unknown:
-            raise ActionRefused("unknown question ids: " + ", ".join(unknown))
+        reopen = list(dict.fromkeys(r.strip() for r in (reopen or []) if r.strip()))
         async with self.store.write() as uow:
             case = await self._load(uow, reference, lock=True)
             self.check_act(actor, case, "request_info")
+            self._check_reopen(case, reopen)
             try:
                 lifecycle.check(case.status, lifecycle.NEEDS_INFO)
             except lifecycle.TransitionError as exc:
@@ -133,6 +136,16 @@ class StaffActions(ServiceBase):
             await self._audit(uow, actor, case, "case.info_requested", outbox=outbox_id, channel=case.channel, reopen=reopen,
                               **{"from": old, "to": case.status})
         return self._result(case, outbox_id)
+
+    def _check_reopen(self, case: CaseRecord, reopen: list[str]) -> None:
+        """Every reopened item is an answer path of this case's questionnaire slots
+        (`perpetrators.1.perp_dob`, or a whole instance `evidence.0`) or a bare question id."""
+        if not reopen:
+            return
+        known = reopen_paths(self.q, engine.Draft.model_validate(case.draft)) | set(self.q.items_by_id())
+        unknown = [r for r in reopen if r not in known]
+        if unknown:
+            raise ActionRefused("unknown questions to reopen: " + ", ".join(unknown))
 
     @refusals_audited
     async def set_status(self, actor: Actor, reference: str, target: str) -> ActionResult:

@@ -9,8 +9,11 @@ from dataclasses import asdict
 from typing import Any
 
 from intake import engine, lifecycle
+from intake.triage import triage_facts
+from review import caseview
 from review.base import ServiceBase, refusals_audited
 from review.model import OPEN, AccessRefused, Actor, CaseNotFound, CaseView
+from review.thread import fold
 from storage.repositories import AttachmentRecord, CaseRecord, NotFound
 from storage.review import ReviewQueries
 
@@ -73,12 +76,16 @@ class CaseReading(ServiceBase):
             if block:
                 triage.append({"title": title, "answers": block})
         answers = draft.answers
+        facts = triage_facts(self.q, answers)
+        last = max([case.updated_at, *(m.created_at for m in messages)])
+        evidence, extra = caseview.evidence_items(self.q, answers, attachments)
+        ours = [m.body for m in messages if m.direction == "out"]
         warnings = []
-        if answers.get("immediate_danger") is True:
+        if facts.danger:
             warnings.append("The submitter said someone in this case is in immediate danger.")
         if answers.get("consent_status") == "no":
             warnings.append("No consent from the people concerned.")
-        if answers.get("victims_minors") == "yes":
+        if facts.minors:
             warnings.append("Victims include minors.")
         return CaseView(
             reference=case.reference,
@@ -107,7 +114,8 @@ class CaseReading(ServiceBase):
                 {"id": m.id, "direction": m.direction, "channel": m.channel, "kind": m.kind, "body": m.body,
                  "verified": m.verified, "created_at": m.created_at.isoformat(),
                  "author": emails.get(m.author_staff_id or "", m.author_staff_id),
-                 "delivery": statuses.get(m.outbox_id) if m.outbox_id else None}
+                 "delivery": statuses.get(m.outbox_id) if m.outbox_id else None,
+                 **self._folded(m, ours)}
                 for m in messages if m.direction != "note"
             ],
             notes=[
@@ -121,7 +129,21 @@ class CaseReading(ServiceBase):
                 for e in audit
             ],
             allowed=self.allowed_actions(case),
+            glance=caseview.glance(facts, now=self.clock(), since=case.submitted_at or case.created_at, last=last),
+            abuse=caseview.abuse_line(self.q, answers, facts),
+            perpetrators=caseview.perpetrator_cards(self.q, answers),
+            evidence=evidence,
+            extra_files=extra,
+            picker=caseview.picker(self.q, draft),
         )
+
+    @staticmethod
+    def _folded(message: Any, ours: list[str]) -> dict[str, Any]:
+        """A submitter's message split into new words and folded quotes; ours are shown whole."""
+        if message.direction != "in":
+            return {"new": message.body, "folded": "", "folded_lines": 0}
+        parts = fold(message.body, ours=ours, email=message.channel == "email")
+        return {"new": parts.new, "folded": parts.folded, "folded_lines": parts.folded_lines}
 
     @staticmethod
     def allowed_actions(case: CaseRecord) -> list[str]:

@@ -71,6 +71,7 @@ class QueueFilter:
     has_attachments: bool | None = None
     search: str = ""
     newest_first: bool = True
+    order: str = ""  # "needs": needs a person first (danger, new replies, oldest waiting); else by submission time
     page: int = 1
     per_page: int = 50
 
@@ -89,6 +90,12 @@ class QueueItem:
     minors: str | None = None
     ongoing: str | None = None
     attachments: int = 0
+    danger: bool | None = None
+    new_reply: bool = False
+    age: str = ""
+    last_activity: str = ""
+    last_activity_at: str = ""
+    lang: str = ""
 
 
 @dataclass
@@ -131,6 +138,13 @@ class CaseView:
     notes: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     allowed: list[str] = field(default_factory=list)
+    # the first screen and the sections below it (review.caseview)
+    glance: dict[str, Any] = field(default_factory=dict)
+    abuse: list[dict[str, str]] = field(default_factory=list)
+    perpetrators: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    extra_files: list[dict[str, Any]] = field(default_factory=list)
+    picker: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,11 +4,15 @@ them out."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from intake import lifecycle
 from review.base import ServiceBase, refusals_audited
-from review.model import QUEUE_STATUSES, AccessRefused, Actor, QueueFilter, QueueItem, QueuePage, ReviewError
+from review.caseview import ago
+from review.model import OPEN, QUEUE_STATUSES, AccessRefused, Actor, QueueFilter, QueueItem, QueuePage, ReviewError
 from review.search import terms
-from storage.review import ReviewQueries
+from storage.review import Activity, ReviewQueries
 
 
 class QueueReading(ServiceBase):
@@ -73,6 +77,9 @@ class QueueReading(ServiceBase):
                 if needles and not entry.matches(needles):
                     continue
                 matched.append(stub)
+            activity = await queries.activity([m.id for m in matched])
+            if flt.order == "needs":
+                matched.sort(key=lambda stub: self._need(self.index.entries[stub.id].danger, activity.get(stub.id)))
             window = matched[(page - 1) * per_page : page * per_page]
             records = []
             for stub in window:
@@ -85,16 +92,60 @@ class QueueReading(ServiceBase):
             counts = await uow.cases.count_by_status()
         if actor is not None and not actor.is_admin:
             counts.pop(lifecycle.DRAFT, None)
+        now = self.clock()
         items = []
         for case in records:
             entry = self.index.entries[case.id]
+            act = activity.get(case.id)
             items.append(
                 QueueItem(
                     reference=case.reference, status=case.status, channel=case.channel, created_at=case.created_at.isoformat(),
                     submitted_at=case.submitted_at.isoformat() if case.submitted_at else None,
                     assigned_to=emails.get(case.assigned_to or "", case.assigned_to), title=entry.title,
                     abuse_forms=self._labels("abuse_forms", entry.abuse_forms), countries=entry.countries,
-                    minors=entry.minors, ongoing=entry.ongoing, attachments=n_files.get(case.id, 0),
+                    minors=entry.minors, ongoing=entry.ongoing, attachments=n_files.get(case.id, 0), danger=entry.danger,
+                    new_reply=bool(act and act.new_reply and case.status in OPEN), lang=case.lang,
+                    age=ago(now - act.since) if act else "", last_activity=ago(now - act.last_activity) if act else "",
+                    last_activity_at=act.last_activity.isoformat() if act else "",
                 )
             )
         return QueuePage(items, len(matched), page, per_page, counts)
+
+    @refusals_audited
+    async def stalled(self, actor: Actor, *, idle: timedelta = timedelta(hours=24)) -> list[dict[str, Any]]:
+        """Admins only: drafts idle for longer than `idle`, oldest first, with their channel,
+        language, age, last activity and how many questions were answered (0: a first contact
+        that never began, e.g. an email that got a form in a language the sender does not read).
+        Reading them is audited (ids only)."""
+        if not actor.is_admin:
+            raise AccessRefused("Only admins see stalled drafts.", action="queue.stalled")
+        now = self.clock()
+        out = []
+        async with self.store.write() as uow:
+            queries = ReviewQueries(uow.session)
+            stubs = await queries.case_stubs(statuses=[lifecycle.DRAFT], newest_first=False)
+            activity = await queries.activity([s.id for s in stubs])
+            for stub in stubs:
+                act = activity.get(stub.id)
+                if act is None or now - act.last_activity < idle:
+                    continue
+                try:
+                    case = await uow.cases.get(stub.id)
+                except LookupError:
+                    continue
+                answered = len([k for k in (case.draft.get("answers") or {}) if not k.startswith("_")])
+                out.append({"reference": case.reference, "channel": case.channel, "lang": case.lang, "age": ago(now - act.since),
+                            "last_activity": ago(now - act.last_activity), "answered": answered,
+                            "stage": "first contact" if answered == 0 else "draft"})
+            await uow.audit.record(action="queue.stalled_viewed", now=now, actor_kind=actor.kind, actor_id=actor.staff_id,
+                                   detail={"count": len(out)}, remote=actor.remote)
+        return out
+
+    @staticmethod
+    def _need(danger: bool | None, act: Activity | None) -> tuple[int, int, datetime]:
+        """The "needs a person first" order: danger first, then a new reply, then the longest
+        waiting (since the reply, else since submission)."""
+        if act is None:
+            return (int(not danger), 1, datetime.max.replace(tzinfo=UTC))
+        waiting = act.last_in if act.new_reply and act.last_in else act.since
+        return (int(not danger), int(not act.new_reply), waiting)

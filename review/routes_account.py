@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from review.auth import AuthError, Throttled
-from review.webctx import AnyForm, AnySession, CsrfFailed, console_of, qr_data_uri, remote, render
+from review.webctx import AnyForm, AnySession, CsrfFailed, StaffForm, actor_of, console_of, qr_data_uri, remote, render
 
 LOGIN_CSRF_COOKIE = "intake_login_csrf"  # the pre-session cookie the login form's token is bound to
 
@@ -101,6 +101,13 @@ async def account_totp(request: Request, info: AnyForm, secret: Annotated[str, F
         return render(request, "account.html", 400, secret=secret, qr=qr_data_uri(uri) if uri else "",
                       error="That code did not match. Scan the QR code again and enter the current code.")
     return RedirectResponse("/account?done=totp" if info.staff.must_change_password else "/?done=totp", status_code=303)
+
+
+@router.post("/account/notify")
+async def account_notify(request: Request, info: StaffForm, notify: Annotated[str, Form()] = "") -> Response:
+    """Opt in to (or out of) email notices of a case assigned to you and a reply on your case."""
+    await console_of(request).auth.set_notify_email(actor_of(request, info), notify == "on")
+    return RedirectResponse("/account?done=notify", status_code=303)
 
 
 @router.post("/account/password")

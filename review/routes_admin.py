@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,14 @@ STAFF_CHANGES: dict[str, dict[str, Any]] = {
     "optional_totp": {"totp_required": False},
     "reset_totp": {"reset_totp": True},
 }
+
+
+@router.get("/stalled", response_class=HTMLResponse)
+async def stalled_page(request: Request, info: Admin, hours: int = 24) -> HTMLResponse:
+    """Drafts and first contacts idle for more than `hours` (default 24), with language and age."""
+    hours = min(max(hours, 0), 24 * 365)
+    items = await console_of(request).review.stalled(actor_of(request, info), idle=timedelta(hours=hours))
+    return render(request, "stalled.html", items=items, hours=hours)
 
 
 @router.get("/staff", response_class=HTMLResponse)

@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
+from casework import web as casework_web
 from intake import lifecycle
-from review import export
+from intake.app import App
+from review import auditview, export
+from review.auth import SessionInfo
 from review.webctx import QueueParams, Session, actor_of, console_of, content_disposition, render
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 DOWNLOAD_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox", "cache-control": "no-store"}
 
@@ -29,12 +35,31 @@ async def queue(request: Request, info: Session, flt: QueueParams) -> HTMLRespon
 
 
 @router.get("/cases/{reference}", response_class=HTMLResponse)
-async def case_page(request: Request, reference: str, info: Session) -> HTMLResponse:
-    review = console_of(request).review
+async def case_page(request: Request, reference: str, info: Session, audit: str | None = None) -> HTMLResponse:
+    """One case: the first screen (glance, perpetrators, actions), the rest folded below;
+    `?audit=staff|submitter|system` filters the audit timeline."""
+    console = console_of(request)
+    review = console.review
     view = await review.show(reference, actor_of(request, info))
-    questions = [(qid, q.short("en")) for qid, q in review.q.questions().items()]
+    kind = audit if audit in auditview.KINDS else None
     return render(request, "case.html", case=view, staff=await review.staff_choices(), decisions=lifecycle.DECISIONS,
-                  questions=questions)
+                  audit_lines=auditview.lines(view.audit, channel=view.channel, kind=kind), audit_kind=kind, open_all=False,
+                  checklist_html=await casework_panel(console.app, view.reference, info))
+
+
+_panel_pages = casework_web.templates()
+
+
+async def casework_panel(app: App, reference: str, info: SessionInfo) -> Markup | None:
+    """The casework panel (designation checklist, screening, links) rendered for the first screen;
+    None when it cannot be had (the page still shows everything else)."""
+    try:
+        cw = await casework_web.case_panel(app, reference)
+    except Exception as exc:  # noqa: BLE001 - the case page must not fail because casework did
+        log.warning("casework panel of case %s not shown (%s)", reference, type(exc).__name__)
+        return None
+    html = _panel_pages.get_template("casework_panel.html").render(cw=cw, info=info)
+    return Markup(html)  # noqa: S704 - rendered by an autoescaping Jinja environment
 
 
 @router.get("/cases/{reference}/files/{attachment_id}")

@@ -18,6 +18,7 @@ from typing import Any
 
 from intake import engine
 from intake.questionnaire import Questionnaire
+from intake.triage import triage_facts
 from storage.repositories import CaseRecord, UnitOfWork
 from storage.review import ReviewQueries
 
@@ -52,6 +53,7 @@ class Entry:
     countries: list[str] = field(default_factory=list)
     minors: str | None = None
     ongoing: str | None = None
+    danger: bool | None = None  # someone in immediate danger (intake.triage)
     text: str = ""
 
     def matches(self, needles: list[str]) -> bool:
@@ -98,7 +100,8 @@ class CaseIndex:
                     parts.append(line.value)
         if case.decision_reason:
             parts.append(case.decision_reason)
-        return Entry(version=stamp or (case.version, len(thread or [])), text=normalise("\n".join(parts)), **facets(case))
+        danger = triage_facts(self.q, draft.answers).danger
+        return Entry(version=stamp or (case.version, len(thread or [])), text=normalise("\n".join(parts)), danger=danger, **facets(case))
 
     async def refresh(self, uow: UnitOfWork) -> None:
         """Decrypt what changed since the last refresh; drop what is gone or unreadable."""

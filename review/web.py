@@ -54,6 +54,15 @@ CSP = (
 TITLES = {400: "Not done", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Not done", 429: "Slow down"}
 
 
+def filesize(n: int) -> str:
+    """A byte count as people read it: "812 bytes", "14.2 KB", "3.1 MB"."""
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
 def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
     """CSP, nosniff, no-referrer, no framing (and HSTS behind https) for every response."""
     headers = [
@@ -190,6 +199,7 @@ def create_app(
                                      reviewers_may_note_others=settings.reviewers_may_note_others)
     auth = auth or AuthService(app.store, clock=app.clock)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["filesize"] = filesize
     web = FastAPI(title="Magnitsky Intake staff API", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.review, web.state.auth = review, auth
     web.state.console = Console(app, review, auth, Jinja2Templates(env=env), https, {**DONE, **action_table.DONE_TEXTS})

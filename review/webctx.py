@@ -26,6 +26,7 @@ DONE = {
     "settings": "Setting saved.",
     "totp": "Two-factor authentication is on.",
     "password": "Password changed.",
+    "notify": "Your email notification setting was saved.",
 }
 
 
@@ -164,7 +165,7 @@ def queue_params(
     channel: Annotated[list[str] | None, Query()] = None,
     form: Annotated[list[str] | None, Query()] = None,
     country: str = "", minors: str = "", ongoing: str = "", assigned: str = "", files: str = "",
-    q: str = "", order: str = "newest", page: int = 1,
+    q: str = "", order: str = "needs", page: int = 1,
 ) -> QueueFilter:
     """The queue's filters from the query string (the page and the API use the same names)."""
     return QueueFilter(
@@ -172,7 +173,7 @@ def queue_params(
         country=country or None, minors=minors or None, ongoing=ongoing or None,
         assigned=assigned if assigned in ("me", "unassigned") else None,
         has_attachments={"yes": True, "no": False}.get(files), search=q[:500],
-        newest_first=order != "oldest", page=max(1, page),
+        newest_first=order != "oldest", order="needs" if order == "needs" else "", page=max(1, page),
     )
 
 

@@ -222,6 +222,8 @@ class Staff(Base):
     locked_until: Mapped[datetime | None] = mapped_column(TS)
     created_at: Mapped[datetime] = mapped_column(TS)
     last_login_at: Mapped[datetime | None] = mapped_column(TS)
+    # opted in to email notices: a reply on a case assigned to them, a case assigned to them
+    notify_email: Mapped[bool] = mapped_column(Boolean, server_default="0", default=False)
 
 
 class AuditEvent(Base):

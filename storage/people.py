@@ -93,7 +93,7 @@ class SqlStaff(Base):
             secret = index_key.decrypt_text(row.totp_secret_enc, table="staff", column="totp_secret", row_id=row.id)
         return StaffRecord(
             row.id, row.email, row.password_hash, row.role, row.active, secret, row.totp_required, row.must_change_password,
-            row.failed_logins, utc(row.locked_until), utc_req(row.created_at), utc(row.last_login_at),
+            row.failed_logins, utc(row.locked_until), utc_req(row.created_at), utc(row.last_login_at), bool(row.notify_email),
         )
 
     async def add(self, *, email: str, password_hash: str, role: str, now: datetime, must_change_password: bool = False) -> StaffRecord:

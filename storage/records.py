@@ -142,6 +142,7 @@ class StaffRecord:
     locked_until: datetime | None
     created_at: datetime
     last_login_at: datetime | None
+    notify_email: bool = False  # email notices of a reply on their case / a case assigned to them
 
 
 @dataclass(frozen=True)

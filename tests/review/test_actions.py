@@ -110,8 +110,10 @@ async def test_refusals_leave_reasons(app: App, review: ReviewService, alice: Ac
         await review.decide(alice, ref, "closed", "x")
     with pytest.raises(ActionRefused, match="reason is required"):
         await review.decide(alice, ref, "accepted", "  ")
-    with pytest.raises(ActionRefused, match="unknown question ids: nope"):
+    with pytest.raises(ActionRefused, match="unknown questions to reopen: nope"):
         await review.request_info(alice, ref, "More", reopen=["nope"])
+    with pytest.raises(ActionRefused, match=r"unknown questions to reopen: perpetrators\.7\.perp_dob"):
+        await review.request_info(alice, ref, "More", reopen=["perpetrators.7.perp_dob"])
     with pytest.raises(ActionRefused, match="dedicated action"):
         await review.set_status(alice, ref, "accepted")
     with pytest.raises(ActionRefused, match="no active staff"):

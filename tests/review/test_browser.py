@@ -16,6 +16,7 @@ import uvicorn
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from intake import app as core
+from intake.clock import Clock
 from intake.settings import Settings, async_url
 from review.auth import AuthService
 from review.runtime import _Server
@@ -33,8 +34,9 @@ T = TypeVar("T")
 class LiveConsole:
     """uvicorn serving the console in its own thread and event loop, with seeded cases."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.refs: dict[str, str] = {}
@@ -53,7 +55,7 @@ class LiveConsole:
             self.loop.close()
 
     async def _serve(self) -> None:
-        self.app = core.build(self.settings)
+        self.app = core.build(self.settings, clock=self.clock) if self.clock else core.build(self.settings)
         await self.app.store.prepare(now=self.app.clock())
         try:
             auth = AuthService(self.app.store, clock=self.app.clock, hasher=cheap_hasher())
@@ -97,11 +99,23 @@ class LiveConsole:
             assert case is not None
             return [(r.channel, r.kind, r.submitter_id) for r in await uow.outbox.list(case_id=case.id)]
 
+    async def outbox_rows(self, ref: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """(channel, kind, payload) of the case's outbox rows."""
+        async with self.app.store.read() as uow:
+            case = await uow.cases.by_reference(ref)
+            assert case is not None
+            return [(r.channel, r.kind, r.payload) for r in await uow.outbox.list(case_id=case.id)]
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConsole]:
+    yield from serve(request.param, tmp_path_factory)
+
+
+def serve(backend: str, tmp_path_factory: pytest.TempPathFactory, clock: Clock | None = None) -> Iterator[LiveConsole]:
+    """A live console on `backend` (sqlite | postgresql) with a fresh database and seeded cases."""
     tmp: Path = tmp_path_factory.mktemp("live")
-    if request.param == "sqlite":
+    if backend == "sqlite":
         url = async_url(f"sqlite:///{tmp / 'intake.db'}")
     else:
         assert PG_URL
@@ -111,7 +125,7 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(core.migrate, url).result()
     settings = Settings(env="test", data_dir=tmp / "data", database_url=url, secret_keys=TEST_KEY, _env_file=None)  # type: ignore[call-arg]
-    console = LiveConsole(settings)
+    console = LiveConsole(settings, clock)
     console.start()
     yield console
     console.stop()
@@ -148,23 +162,27 @@ def log_in(page: Page) -> None:
 def test_filter_open_request_info_and_decide(page: Page, live: LiveConsole) -> None:
     log_in(page)
     ref = live.refs["email"]
+    page.locator("details.filters-fold > summary").click()
     page.get_by_label("Channel").select_option("email")
     page.get_by_role("button", name="Apply").click()
     rows = page.locator("table.queue tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Maids in Dubai")
     page.get_by_role("link", name=ref).click()
-    expect(page.get_by_role("heading", name="Triage")).to_be_visible()
+    expect(page.locator("#actions")).to_be_visible()
     page.get_by_role("button", name="Claim").click()
     expect(page.get_by_role("status").first).to_contain_text("You claimed the case.")
+    page.locator("#ask-back > summary").click()
     page.get_by_label("Your question").fill("Which agency placed the workers?")
-    page.get_by_label("Questions to reopen").select_option(["perp_name"])
+    page.locator("details.pick-section > summary", has_text="Alleged perpetrators").click()
+    page.locator("input[name=reopen][value='perpetrators.0.perp_name']").check()
     page.get_by_role("button", name="Send request for information").click()
     expect(page.locator(".flash")).to_contain_text("queued for the submitter")
     expect(page.locator("#thread")).to_contain_text("Which agency placed the workers?")
     expect(page.locator("#thread")).to_contain_text("delivery: pending")
     assert [c for c in live.call(live.outbox(ref)) if c[1] == "followup"][0][0] == "email"
     page.get_by_role("button", name="Start review").click()
+    page.locator("#decide > summary").click()
     page.get_by_label("accepted").check()
     page.get_by_label("Reason (internal)").fill("Strong, corroborated")
     page.get_by_role("button", name="Record decision").click()
@@ -176,9 +194,11 @@ def test_filter_open_request_info_and_decide(page: Page, live: LiveConsole) -> N
 
 def test_request_info_on_a_telegram_case(page: Page, live: LiveConsole) -> None:
     log_in(page)
+    page.locator("details.filters-fold > summary").click()
     page.get_by_label("Search the cases").fill("zanzibar")
     page.get_by_label("Search the cases").press("Enter")
     page.get_by_role("link", name=live.refs["telegram"]).click()
+    page.locator("#ask-back > summary").click()
     page.get_by_label("Your question").fill("How many boats?")
     page.get_by_role("button", name="Send request for information").click()
     expect(page.locator(".case-head")).to_contain_text("needs info")
@@ -210,6 +230,7 @@ def test_hostile_answers_render_as_text_and_run_nothing(page: Page, live: LiveCo
 def test_rtl_text_is_isolated(page: Page, live: LiveConsole) -> None:
     log_in(page)
     page.goto(f"/cases/{live.refs['rtl']}")
+    page.locator("#answers > summary").click()
     cell = page.locator("dd[dir=auto]", has_text="عمل قسري").first
     expect(cell).to_be_visible()
     assert cell.evaluate("el => getComputedStyle(el).direction") == "rtl"
