@@ -263,13 +263,14 @@ def _register_channels() -> None:
 
 _register_channels()
 
-from intake.opscli import audit_app, backup_command, hold_command, purge_command, restore_command  # noqa: E402 - after the groups above
+from intake.opscli import audit_app, backup_command, hold_command, purge_command, restore_command, withdraw_command  # noqa: E402 - after the groups above
 
 cli.add_typer(audit_app, name="audit")
 cli.command(name="backup")(backup_command)
 cli.command(name="restore")(restore_command)
 cli.command(name="purge")(purge_command)
 cli.command(name="hold")(hold_command)
+cli.command(name="withdraw")(withdraw_command)
 from casework.cli import register as _register_casework  # noqa: E402  (sanctions, export, review links)
 
 _register_casework(cli)

@@ -128,3 +128,33 @@ def hold_command(
         raise typer.Exit(1)
     console.print(f"{reference}: legal hold {'lifted' if release else 'on'}")
 
+
+
+def withdraw_command(
+    reference: Annotated[str, typer.Argument(help="The case reference")],
+    as_staff: Annotated[str, typer.Option("--as", help="An admin's staff email (recorded in the audit)")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the case's content is destroyed for good")] = False,
+) -> None:
+    """Withdraw a case at its submitter's request (admins): its content is destroyed, a tombstone stays."""
+    if not yes:
+        err.print("[bold red]Not done:[/] this destroys the case's answers, messages and files for good; add --yes to confirm")
+        raise typer.Exit(2)
+    settings = settings_or_exit()
+    migrate_db(settings)
+
+    async def go(application: core.App) -> str | None:
+        async with application.store.write() as uow:
+            staff = await uow.staff.by_email(as_staff.strip().lower())
+            if staff is None or staff.role != "admin" or not staff.active:
+                return "only an active admin may withdraw a case for its submitter"
+            case = await uow.cases.by_reference(normalise_reference(reference))
+            if case is None or case.shredded_at is not None:
+                return f"there is no case {reference} with content to withdraw"
+            await application.cases.shred_in(uow, case, actor_kind="staff", actor_id=staff.id, reason="submitter_request")
+        return None
+
+    problem = asyncio.run(with_app(settings, go))
+    if problem:
+        err.print(f"[bold red]{problem}[/]")
+        raise typer.Exit(1)
+    console.print(f"{reference}: withdrawn; its content is destroyed, a tombstone stays")

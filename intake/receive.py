@@ -230,6 +230,10 @@ class Receiver:
         return Result(inbound, done=True)
 
     async def _withdraw(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        if inbound.proven is not None:  # a channel that cannot authenticate its sender must prove the case
+            named = await uow.cases.by_reference((inbound.reference or "").upper())
+            if named is None or named.id not in inbound.proven:
+                return Result(inbound, reference=inbound.reference, statuses=await self.cases.statuses_in(uow, submitter_id))
         case = await self.cases.withdraw_in(uow, submitter_id, inbound.reference or "")
         result = self._with_case(Result(inbound, done=case is not None, reference=inbound.reference), case)
         result.case_id = None  # the content's key is gone: the confirmation is queued under a key of its own

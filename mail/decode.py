@@ -29,7 +29,7 @@ from intake.i18n import normalise_lang
 from intake.inbound import Inbound, Intent
 from intake.questionnaire import Questionnaire
 from mail.capability import proven_reference
-from mail.form import parse_form, sent_lines, unquote, wants_submit
+from mail.form import parse_form, sent_lines, unquote, wants_submit, wants_withdraw
 from mail.loops import no_autoreply_reason, split_address
 from mail.parse import ParsedMessage, dedup_key, parse_message
 from mail.reply import render_reply, thread_meta
@@ -122,8 +122,9 @@ class MailDecoder:
         external = msg.message_id
         if external is not None and reused:
             external = f"{external}#{key.rsplit(':', 1)[-1][:16]}"  # a reused Message-ID: this message is another one
+        withdraw = wants_withdraw(msg.reply) and bool(proven)  # only a reply that proves its case (token, or a reply to our mail)
         inbound = Inbound(
-            intent=Intent.FORM,
+            intent=Intent.WITHDRAW if withdraw else Intent.FORM,
             key=key,
             lang=msg.lang,
             text=msg.text,

@@ -366,6 +366,16 @@ def wants_submit(text: str) -> bool:
     return False
 
 
+def wants_withdraw(text: str) -> bool:
+    """Whether the reply (quotes already stripped) has a line that is just the word WITHDRAW."""
+    for line in text.replace("\r", "\n").split("\n"):
+        if QUOTE_RE.match(line):
+            continue
+        if norm(line).strip("!") in ("withdraw", norm(translator("en")("WITHDRAW"))):
+            return True
+    return False
+
+
 def summary_text(q: Questionnaire, draft: Draft) -> str:
     """The draft's answers by section, as plain text."""
     out: list[str] = []

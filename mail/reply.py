@@ -22,7 +22,7 @@ from intake import engine, lifecycle
 from intake.channels import Outgoing
 from intake.engine import Draft
 from intake.i18n import translator
-from intake.inbound import Result
+from intake.inbound import Intent, Result
 from intake.questionnaire import Question, Questionnaire
 from mail.form import label_for, render_form, summary_text, wrap_lines
 
@@ -49,6 +49,8 @@ def render_reply(q: Questionnaire, result: Result) -> list[Outgoing]:
     if result.duplicate or inbound.automated is not None or result.limited or result.reference is None:
         return []
     t = translator(result.lang)
+    if inbound.intent == Intent.WITHDRAW:
+        return [withdrawn(result)]
     if result.warn_owner:
         return [owner_warning(result)]
     if not result.verified and not result.threaded:
@@ -65,6 +67,17 @@ def render_reply(q: Questionnaire, result: Result) -> list[Outgoing]:
     kind = "form" if result.fresh else "reply"
     subject, body = compose(q, result, result.draft)
     return [_mail(kind, result, subject, body)]
+
+
+def withdrawn(result: Result) -> Outgoing:
+    """The answer to WITHDRAW: done (and what is left), or why not."""
+    t = translator(result.lang)
+    if result.done:
+        body = t("Case {ref} is withdrawn. Everything in it (your answers, messages and files) has been destroyed; "
+                 "we keep only its reference, its dates and that it was withdrawn. Our staff will not work on it.", ref=result.reference)
+        return _mail("ack", result, t("Your case was withdrawn"), body + "\n")
+    body = t("Case {ref} could not be withdrawn: it is already withdrawn, or it is not yours.", ref=result.reference)
+    return _mail("ack", result, t("Your case was not withdrawn"), body + "\n")
 
 
 def owner_warning(result: Result) -> Outgoing:

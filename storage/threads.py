@@ -22,6 +22,7 @@ from storage.models import (
 )
 from storage.repositories import (
     AttachmentRecord,
+    KeyDestroyed,
     MessageRecord,
     NotFound,
 )
@@ -69,7 +70,10 @@ class SqlMessages(Base):
         return row_id
 
     async def for_case(self, case_id: str) -> list[MessageRecord]:
-        key = await self._case_key(case_id)
+        try:
+            key = await self._case_key(case_id)
+        except KeyDestroyed:
+            return []  # a shredded case: its thread is gone with its key
         rows = (await self.s.scalars(select(Message).where(Message.case_id == case_id).order_by(Message.created_at, Message.id))).all()
         return [
             MessageRecord(
@@ -163,7 +167,10 @@ class SqlAttachments(Base):
         )
 
     async def for_case(self, case_id: str) -> list[AttachmentRecord]:
-        key = await self._case_key(case_id)
+        try:
+            key = await self._case_key(case_id)
+        except KeyDestroyed:
+            return []  # a shredded case: its files are gone with its key
         rows = (await self.s.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.created_at, Attachment.id))).all()
         return [self._record(r, key) for r in rows]
 

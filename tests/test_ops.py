@@ -110,3 +110,16 @@ async def test_audit_chain_shows_a_changed_event(app: App) -> None:
         assert await seal(session) >= 1
     async with app.store.db.read() as session:
         assert (await verify(session)).broken_at == 2
+
+
+def test_staff_withdraw_on_request(tmp_path: Path) -> None:
+    env = env_for(tmp_path, f"sqlite:///{tmp_path / 'data' / 'intake.db'}")
+    ref = submit_by_chat(env, "asks-to-withdraw")
+    assert intake(["staff", "add", "root@example.org", "--role", "admin", "--password-stdin"], env, "correct horse battery staple 42\n").returncode == 0
+    assert intake(["withdraw", ref, "--as", "root@example.org"], env).returncode == 2  # needs --yes
+    done = intake(["withdraw", ref, "--as", "root@example.org", "--yes"], env)
+    assert done.returncode == 0, done.stderr
+    shown = intake(["review", "show", ref, "--json", "--as", "root@example.org"], env)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    view = json.loads(shown.stdout)
+    assert view["status"] == "withdrawn" and view["answers"] == {}
