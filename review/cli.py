@@ -75,6 +75,7 @@ def review_list(
     form: Annotated[list[str] | None, typer.Option("--form", help="Abuse form id (repeatable)")] = None,
     country: Annotated[str | None, typer.Option("--country", help="ISO code of a place of abuse")] = None,
     minors: Annotated[str | None, typer.Option("--minors", help="yes | no | unknown")] = None,
+    consent: Annotated[str | None, typer.Option("--consent", help="allowed | refused | not_said: sharing with governments")] = None,
     ongoing: Annotated[str | None, typer.Option("--ongoing", help="yes | no | unknown")] = None,
     mine: Annotated[bool, typer.Option("--mine", help="Assigned to the --as staff member")] = False,
     unassigned: Annotated[bool, typer.Option("--unassigned")] = False,
@@ -92,7 +93,7 @@ def review_list(
         err.print("--mine needs --as EMAIL")
         raise typer.Exit(2)
     flt = QueueFilter(
-        statuses=status or [], channels=channel or [], abuse_forms=form or [], country=country, minors=minors, ongoing=ongoing,
+        statuses=status or [], channels=channel or [], abuse_forms=form or [], country=country, minors=minors, ongoing=ongoing, consent=consent,
         assigned="me" if mine else "unassigned" if unassigned else None, has_attachments=files, search=search,
         newest_first=not oldest_first, page=page, per_page=limit,
     )

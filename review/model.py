@@ -67,6 +67,7 @@ class QueueFilter:
     country: str | None = None
     minors: str | None = None  # yes | no | unknown
     ongoing: str | None = None  # yes | no | unknown
+    consent: str | None = None  # allowed | refused | not_said: may the case be shared with governments
     assigned: str | None = None  # me | unassigned | None
     has_attachments: bool | None = None
     search: str = ""

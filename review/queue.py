@@ -74,6 +74,8 @@ class QueueReading(ServiceBase):
                     continue
                 if flt.ongoing and entry.ongoing != flt.ongoing:
                     continue
+                if flt.consent and entry.consent != flt.consent:
+                    continue
                 if needles and not entry.matches(needles):
                     continue
                 matched.append(stub)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intake import engine
+from intake.consent import consent_of
 from intake.questionnaire import Questionnaire
 from intake.triage import triage_facts
 from storage.repositories import CaseRecord, UnitOfWork
@@ -54,6 +55,7 @@ class Entry:
     minors: str | None = None
     ongoing: str | None = None
     danger: bool | None = None  # someone in immediate danger (intake.triage)
+    consent: str = "not_said"  # sharing with governments: allowed | refused | not_said (intake.consent)
     text: str = ""
 
     def matches(self, needles: list[str]) -> bool:
@@ -72,7 +74,9 @@ def facets(case: CaseRecord) -> dict[str, Any]:
     forms = answers.get("abuse_forms")
     minors = answers.get("victims_minors")
     ongoing = answers.get("abuse_ongoing")
+    share = consent_of(answers).share_with_governments
     return {
+        "consent": "allowed" if share is True else ("refused" if share is False else "not_said"),
         "title": title if isinstance(title, str) else None,
         "abuse_forms": [f for f in forms if isinstance(f, str)] if isinstance(forms, list) else [],
         "countries": countries,

@@ -164,13 +164,14 @@ def queue_params(
     status: Annotated[list[str] | None, Query()] = None,
     channel: Annotated[list[str] | None, Query()] = None,
     form: Annotated[list[str] | None, Query()] = None,
-    country: str = "", minors: str = "", ongoing: str = "", assigned: str = "", files: str = "",
+    country: str = "", minors: str = "", ongoing: str = "", consent: str = "", assigned: str = "", files: str = "",
     q: str = "", order: str = "needs", page: int = 1,
 ) -> QueueFilter:
     """The queue's filters from the query string (the page and the API use the same names)."""
     return QueueFilter(
         statuses=[s for s in status or [] if s], channels=[c for c in channel or [] if c], abuse_forms=[f for f in form or [] if f],
         country=country or None, minors=minors or None, ongoing=ongoing or None,
+        consent=consent if consent in ("allowed", "refused", "not_said") else None,
         assigned=assigned if assigned in ("me", "unassigned") else None,
         has_attachments={"yes": True, "no": False}.get(files), search=q[:500],
         newest_first=order != "oldest", order="needs" if order == "needs" else "", page=max(1, page),

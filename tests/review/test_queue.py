@@ -94,3 +94,10 @@ async def test_search_covers_the_thread_and_notes(app: App, review: ReviewServic
     await review.request_info(alice, ref, "Who owns the boats?")
     await reply(app, "terminal", "thread-searcher", "The harbourmaster Oleksandr owns them", reference=ref)
     assert [i.reference for i in (await review.queue(QueueFilter(search="oleksandr"))).items] == [ref]
+
+
+async def test_filter_by_what_the_submitter_allowed(app: App, review: ReviewService) -> None:
+    refused = await make_case(app, "terminal", answers={"consent_status": "No"})
+    allowed = await make_case(app, "terminal", answers={"consent_status": "Yes, in writing"})
+    assert [i.reference for i in (await review.queue(QueueFilter(consent="refused"))).items] == [refused]
+    assert [i.reference for i in (await review.queue(QueueFilter(consent="allowed"))).items] == [allowed]
