@@ -4,6 +4,7 @@ as a subprocess, and the console's download."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import stat
@@ -252,9 +253,10 @@ async def test_export_command(app: App, review: ReviewService, alice: Actor, set
 
     view = await review.show(ref, alice)
     exports = [e for e in view.audit if e["action"] == "case.exported"]
+    CLI = f"cli:{getpass.getuser()}"  # the host account that ran the command, beside the --as name
     # same pinned clock for every event: compare regardless of order (the audit sorts by time, then id)
     assert sorted((e["detail"]["format"], e["actor"], e["remote"]) for e in exports) == [
-        ("ftm", "alice@example.org", "cli"), ("md", "alice@example.org", "cli"), ("pdf", "alice@example.org", "cli"),
+        ("ftm", "alice@example.org", CLI), ("md", "alice@example.org", CLI), ("pdf", "alice@example.org", CLI),
     ]
     # each export also views the case, and the view is audited as such
     assert sum(e["action"] == "case.viewed" for e in view.audit) == 4
