@@ -10,7 +10,7 @@ from telegram import CallbackQuery, Message
 from bot import payloads, render
 from bot.mapping import CHANNEL, Context, Direct, Render, Translation
 from bot.render import Press
-from intake import engine
+from intake import engine, languages
 from intake.channels import Outgoing
 from intake.i18n import translator
 from intake.inbound import Inbound, Intent, Result
@@ -122,7 +122,7 @@ def _confirmations(query_id: str, message_id: int, press: Press) -> Render:
         t = translator(result.lang)
         out: list[Outgoing] = []
         if press.kind == "l":
-            name = render.LANGUAGES.get(result.lang, result.lang)
+            name = languages.get(result.lang).native_name
             out = [payloads.edit_markup(message_id), payloads.text(t("Language: {name}.", name=name))] + _turn(result)
         elif press.kind == "x":
             if press.value == "yes" and result.done:

@@ -19,6 +19,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 
 from bot import render
+from intake import languages
 from intake.channels import Outgoing
 
 
@@ -52,3 +53,27 @@ def edit_text(message_id: int, value: str) -> Outgoing:
 def answer(query_id: str, value: str | None = None, *, alert: bool = False) -> Outgoing:
     """Answer a button press (ends the client's spinner; `value` shown as a toast, or an alert)."""
     return Outgoing("answer", {"op": "answer", "query_id": query_id, "text": value, "alert": alert})
+
+
+def directed(rows: list[Outgoing], lang: str | None) -> list[Outgoing]:
+    """The rows with every text and button label in a right-to-left isolate when `lang` is written
+    right to left (Arabic), so a message that starts with a reference or a number still shows
+    right to left; the rows unchanged otherwise."""
+    if not languages.get(lang).rtl:
+        return rows
+    out: list[Outgoing] = []
+    for row in rows:
+        payload = dict(row.payload)
+        if isinstance(payload.get("text"), str):
+            payload["text"] = languages.isolate(payload["text"], lang)
+        keyboard = payload.get("keyboard")
+        if isinstance(keyboard, dict):
+            payload["keyboard"] = {
+                **keyboard,
+                "inline_keyboard": [
+                    [{**button, "text": languages.isolate(str(button.get("text", "")), lang)} for button in line]
+                    for line in keyboard.get("inline_keyboard", [])
+                ],
+            }
+        out.append(Outgoing(row.kind, payload))
+    return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from intake import languages
 from intake.cases import CaseStatus, Turn
 from intake.engine import Prompt
 from intake.i18n import Translator, translator
@@ -22,8 +23,6 @@ from intake.questionnaire import FieldType
 MAX_TEXT = 4000  # Telegram allows 4096 characters per message; keep a margin
 REVIEW_TAG = "rv"
 
-# languages offered by /language (the questionnaire falls back to English where untranslated)
-LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "fr": "Français", "ru": "Русский", "ar": "العربية"}
 
 
 @dataclass(frozen=True)
@@ -252,7 +251,7 @@ def welcome(lang: str) -> Outgoing:
                     "Your answers are saved after each one, encrypted, and you can stop and continue later with /resume. "
                     "Never send the names of victims or witnesses."
                 ),
-                t("Language: {name}. Send /language to change it, /help for all commands.", name=LANGUAGES.get(lang.split("-")[0], lang)),
+                t("Language: {name}. Send /language to change it, /help for all commands.", name=languages.get(lang).native_name),
             ]
         )
     )
@@ -278,7 +277,7 @@ def help_text(lang: str) -> Outgoing:
 
 def language_menu(lang: str) -> Outgoing:
     t = translator(lang)
-    rows = [[_button(name, Press("l", "", code))] for code, name in LANGUAGES.items()]
+    rows = [[_button(language.native_name, Press("l", "", language.code))] for language in languages.LANGUAGES]
     return Outgoing(t("Choose your language."), InlineKeyboardMarkup(rows))
 
 

@@ -19,6 +19,7 @@ from telegram.ext import ExtBot
 
 from bot import staff
 from bot.mapping import CHANNEL, STAFF_CHANNEL
+from intake import languages
 from intake.app import App
 from intake.channels import OutboxRecord, RetryLater, Sent, Undeliverable
 
@@ -100,11 +101,23 @@ class TelegramSender:
         settings = self.app.settings
         if row.channel == STAFF_CHANNEL:
             return staff.alert_text(row.kind, row.payload, questionnaire=self.app.questionnaire, public_url=settings.public_url)
-        lang = row.payload.get("lang")
-        if not isinstance(lang, str) and row.submitter_id is not None:
-            async with self.app.store.read() as uow:
-                lang = (await uow.submitters.get(row.submitter_id)).lang
-        text = staff.submitter_text(row.kind, row.payload, lang if isinstance(lang, str) else "en")
+        lang = await self._lang(row)
+        text = staff.submitter_text(row.kind, row.payload, lang)
         if text is None:
             raise Undeliverable("row has no text")
-        return text
+        return languages.isolate(text, lang)
+
+    async def _lang(self, row: OutboxRecord) -> str:
+        """The language to frame a staff message in: the row's, else its case's, else the submitter's."""
+        lang = row.payload.get("lang")
+        if isinstance(lang, str):
+            return lang
+        async with self.app.store.read() as uow:
+            if row.case_id is not None:
+                try:
+                    return (await uow.cases.get(row.case_id)).lang
+                except LookupError:
+                    pass
+            if row.submitter_id is not None:
+                return (await uow.submitters.get(row.submitter_id)).lang
+        return "en"
