@@ -30,6 +30,7 @@ COMMANDS = [
     ("language", N_("Change the language")),
     ("help", N_("What this bot does and its commands")),
     ("delete", N_("Withdraw a case you submitted")),
+    ("wipe", N_("Delete the messages of this conversation")),
 ]
 
 # loggers that could carry a token (httpx logs request URLs) or update contents (PTB logs updates

@@ -6,7 +6,8 @@ recipient the delivery worker hands the sender, so it is not repeated here):
 - `send`: sendMessage with `text` and an optional inline `keyboard` (its JSON form);
 - `edit_markup`: editMessageReplyMarkup of `message_id` (the keyboard, or none);
 - `edit_text`: editMessageText of `message_id` to `text` (keyboard removed);
-- `answer`: answerCallbackQuery `query_id`, with an optional `text` shown as a toast or an `alert`.
+- `answer`: answerCallbackQuery `query_id`, with an optional `text` shown as a toast or an `alert`;
+- `wipe`: deleteMessage of each of `message_ids`, then a report of what could not be deleted, in `lang`.
 
 Rows queued by staff (a follow-up, a decision, a notice) carry no `op`, only `text` and
 `reference`; the sender frames them (see `bot.staff`). Pure functions, no I/O.
@@ -53,6 +54,11 @@ def edit_text(message_id: int, value: str) -> Outgoing:
 def answer(query_id: str, value: str | None = None, *, alert: bool = False) -> Outgoing:
     """Answer a button press (ends the client's spinner; `value` shown as a toast, or an alert)."""
     return Outgoing("answer", {"op": "answer", "query_id": query_id, "text": value, "alert": alert})
+
+
+def wipe(message_ids: list[int], lang: str) -> Outgoing:
+    """Delete these messages of the chat (ours and the submitter's), then say what was left."""
+    return Outgoing("wipe", {"op": "wipe", "message_ids": sorted(set(message_ids)), "lang": lang})
 
 
 def directed(rows: list[Outgoing], lang: str | None) -> list[Outgoing]:

@@ -37,7 +37,7 @@ class Outgoing:
 class Press:
     """A decoded button press: what kind of button, the prompt tag it was made for, its value."""
 
-    kind: str  # o(ption) c(ommand) e(dit section) s(ubmit) l(anguage) x (cancel) w/wy/wn (withdraw)
+    kind: str  # o(ption) c(ommand) e(dit section) s(ubmit) l(anguage) x (cancel) w/wy/wn (withdraw) po/pw/pn (wipe)
     tag: str = ""
     value: str = ""
 
@@ -70,7 +70,7 @@ def decode(data: str | None) -> Press | None:
         return Press(kind, parts[1])
     if kind in ("x",) and len(parts) == 2:
         return Press(kind, "", parts[1])
-    if kind == "wn" and len(parts) == 1:
+    if kind in ("wn", "po", "pw", "pn") and len(parts) == 1:
         return Press(kind)
     return None
 
@@ -236,9 +236,34 @@ def submitted(reference: str, lang: str) -> list[Outgoing]:
                         "You can also reach us by email. Send /status to see your cases, /delete to withdraw one."
                     ),
                 ]
-            )
+            ),
+            InlineKeyboardMarkup([[_button(t("Delete this conversation"), Press("po"))]]),
         )
     ]
+
+
+def wipe_confirm(lang: str) -> Outgoing:
+    """The question before wiping the chat (/wipe, or the button under the receipt)."""
+    t = translator(lang)
+    rows = [[_button(t("Yes, delete the messages"), Press("pw")), _button(t("No, keep them"), Press("pn"))]]
+    text = t("Delete the messages of this conversation, yours and ours? Note your case reference first. "
+             "Your cases stay with our staff; only this chat is cleared.")
+    return Outgoing(text, InlineKeyboardMarkup(rows))
+
+
+def wipe_report(deleted: int, refused: int, lang: str) -> str:
+    """What a wipe did: how many messages were deleted, and how to clear those Telegram refused."""
+    t = translator(lang)
+    lines = [t.plural("{n} message was deleted.", "{n} messages were deleted.", deleted)]
+    if refused:
+        lines.append(t.plural(
+            "{n} message could not be deleted: Telegram lets a bot delete messages only for 48 hours after they were sent.",
+            "{n} messages could not be deleted: Telegram lets a bot delete messages only for 48 hours after they were sent.",
+            refused,
+        ))
+        lines.append(t("To remove the rest, open this chat's menu (⋮ or the bot's name) and choose “Clear history” or “Delete chat”."))
+    lines.append(t("This message can be deleted the same way."))
+    return "\n\n".join(lines)
 
 
 def welcome(lang: str) -> Outgoing:
@@ -264,6 +289,7 @@ def help_text(lang: str) -> Outgoing:
         "/start — " + t("begin a case, or return to the one in progress"),
         "/resume — " + t("show the current question again"),
         "/review — " + t("see all your answers and submit"),
+        "/wipe — " + t("delete the messages of this conversation"),
         "/status — " + t("your cases and their status"),
         "/cancel — " + t("delete the case you have not submitted yet"),
         "/language — " + t("change the language"),

@@ -93,6 +93,13 @@ async def test_questionnaire_typed_in_the_language_of_the_client(app: App, runne
     assert t("Our staff have a question about your case {ref}:", ref=reference) in sent
     assert question in sent and t("Reply to this message to answer (text or files).") in sent
 
+    # the receipt offers to wipe the chat (issue 11), in the language
+    await chat.press(_label("Delete this conversation", lang))
+    offer = t("Delete the messages of this conversation, yours and ours? Note your case reference first. "
+              "Your cases stay with our staff; only this chat is cleared.")
+    assert offer in chat.last_text().replace(languages.RLI, "").replace(languages.PDI, "")
+    chat.find_button(_label("Yes, delete the messages", lang))
+
 
 async def test_language_menu_is_the_core_list_and_changes_everything(app: App, runner: Runner, fake: FakeBotAPI) -> None:
     chat = Chat(runner, CHAT, lang="en")
