@@ -11,7 +11,9 @@ from intake import engine, languages, lifecycle
 from intake.engine import Draft
 from intake.i18n import translator
 from intake.questionnaire import FieldType, Question, Questionnaire
+from mail.decode import language_asked
 from mail.form import label_for
+from mail.parse import parse_message
 from tests.mail.conftest import Harness
 from tests.mail.support import YES_NO, message, text_of
 from tests.mail.test_flow import case_of, reference_in
@@ -143,3 +145,14 @@ async def test_language_line_switches_the_case(mail: Harness) -> None:
     body = text_of(replies[0])
     assert replies[0]["Content-Language"] == "fr" and fr("Accepted:") in body and label_for(q, ("org_name",), "fr") in body
 
+
+
+def test_the_forms_language_line_changed_in_a_quoted_reply() -> None:
+    sent = "Thank you.\n\nLanguage: English\n(to change it, write another language: English, Español)\n\nOrganisation name:\n"
+    quoted = "\n".join("> " + line for line in sent.replace("Language: English", "Language: العربية").split("\n"))
+    raw, _ = message("Answers below.\n\n" + quoted + "\n")
+    assert language_asked(parse_message(raw), sent) == "ar"
+    unchanged, _ = message("Answers below.\n\n" + "\n".join("> " + line for line in sent.split("\n")) + "\n")
+    assert language_asked(parse_message(unchanged), sent) is None  # our own line quoted back asks nothing
+    asked, _ = message("Idioma: español\n\nOrganisation name: Libertad\n")
+    assert language_asked(parse_message(asked), None) == "es"
