@@ -49,10 +49,11 @@ class Reading:
 
 
 def read_form(q: Questionnaire, langs: str | tuple[str, ...], msg: ParsedMessage, sent_body: str | None = None) -> Reading:
-    """The answers, labels in `langs` (the chosen language first, then the draft's) and in English. Replying to a mail of ours whose text we know
-    (`sent_body`), the whole body is read against it: what we sent is never an answer, a label of
-    ours with the person's answer below it counts. Otherwise the newest part of the message
-    (quotes stripped), else the whole body unquoted. CPU-bound: called in a worker thread."""
+    """The answers, labels in `langs` (the chosen language first, then the draft's) and in English.
+    Replying to a mail of ours whose text we know (`sent_body`), the whole body is read against
+    it: what we sent is never an answer, a label of ours with the person's answer below it counts.
+    Otherwise the newest part of the message (quotes stripped), else the whole body unquoted.
+    CPU-bound: called in a worker thread."""
     quoted_too = "\n".join(unquote(line) for line in msg.text.split("\n"))
     sent = sent_lines(sent_body) if sent_body else None
     answers: dict[str, str] = {}
@@ -132,7 +133,7 @@ class MailDecoder:
         thread_keys = [m for m in msg.references if m not in msg.in_reply_to] + msg.in_reply_to  # the core tries the last first
         proven_ref = proven_reference(self.keys, msg.subject, rcpt_tos)
         stored, reused, proven, sent_body = await self._context(identity, msg, proven_ref, thread_keys)
-        chosen = language_asked(msg, sent_body)
+        chosen = await asyncio.to_thread(language_asked, msg, sent_body)
         lang = await asyncio.to_thread(languages.choose, explicit=chosen, stored=stored, hint=msg.lang, text=msg.reply)
         reading = await asyncio.to_thread(read_form, self.q, tuple(dict.fromkeys(x for x in (lang, stored) if x)), msg, sent_body)
         external = msg.message_id
