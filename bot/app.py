@@ -9,7 +9,8 @@ import os
 from telegram import BotCommand
 from telegram.ext import AIORateLimiter, ExtBot
 
-from intake.i18n import translator
+from intake import languages
+from intake.i18n import N_, translator
 from intake.settings import Settings
 
 # Opt in to PTB's future behaviour (time periods as timedelta, e.g. RetryAfter.retry_after):
@@ -21,14 +22,15 @@ STAFF_CHANNEL = "staff_telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 COMMANDS = [
-    ("start", "Begin a case, or return to the one in progress"),
-    ("resume", "Show the current question again"),
-    ("review", "See all your answers and submit"),
-    ("status", "Your cases and their status"),
-    ("cancel", "Delete the case you have not submitted yet"),
-    ("language", "Change the language"),
-    ("help", "What this bot does and its commands"),
-    ("delete", "Withdraw a case you submitted"),
+    ("start", N_("Begin a case, or return to the one in progress")),
+    ("resume", N_("Show the current question again")),
+    ("review", N_("See all your answers and submit")),
+    ("status", N_("Your cases and their status")),
+    ("cancel", N_("Delete the case you have not submitted yet")),
+    ("language", N_("Change the language")),
+    ("help", N_("What this bot does and its commands")),
+    ("delete", N_("Withdraw a case you submitted")),
+    ("wipe", N_("Delete the messages of this conversation")),
 ]
 
 # loggers that could carry a token (httpx logs request URLs) or update contents (PTB logs updates
@@ -77,6 +79,14 @@ def build_bot(settings: Settings) -> ExtBot[int]:
         local_mode=settings.telegram_local_mode,
         rate_limiter=AIORateLimiter(max_retries=0),
     )
+
+
+def command_menus() -> list[tuple[str | None, list[BotCommand]]]:
+    """The command menus to register: English for clients in any other language (no
+    `language_code`), then one per supported language, which Telegram shows to users whose
+    client is in that language."""
+    others = [lang.code for lang in languages.LANGUAGES if lang.code != languages.DEFAULT]
+    return [(None, bot_commands())] + [(code, bot_commands(code)) for code in others]
 
 
 def bot_commands(lang: str = "en") -> list[BotCommand]:

@@ -10,7 +10,7 @@ from telegram import CallbackQuery, Message
 from bot import payloads, render
 from bot.mapping import CHANNEL, Context, Direct, Render, Translation
 from bot.render import Press
-from intake import engine
+from intake import engine, languages
 from intake.channels import Outgoing
 from intake.i18n import translator
 from intake.inbound import Inbound, Intent, Result
@@ -122,7 +122,7 @@ def _confirmations(query_id: str, message_id: int, press: Press) -> Render:
         t = translator(result.lang)
         out: list[Outgoing] = []
         if press.kind == "l":
-            name = render.LANGUAGES.get(result.lang, result.lang)
+            name = languages.get(result.lang).native_name
             out = [payloads.edit_markup(message_id), payloads.text(t("Language: {name}.", name=name))] + _turn(result)
         elif press.kind == "x":
             if press.value == "yes" and result.done:
@@ -139,9 +139,26 @@ def _confirmations(query_id: str, message_id: int, press: Press) -> Render:
             out = [payloads.edit_markup(message_id), payloads.text(text)]
         elif press.kind == "wn":
             out = [payloads.edit_markup(message_id), payloads.text(t("Nothing was withdrawn."))]
+        elif press.kind == "po":
+            out = [payloads.message(render.wipe_confirm(result.lang))]
+        elif press.kind == "pn":
+            out = [payloads.edit_markup(message_id), payloads.text(t("Nothing was deleted."))]
         return out + [payloads.answer(query_id)]
 
     return rendered
+
+
+async def _chat_messages(ctx: Context, identity: str, chat_id: int) -> set[int]:
+    """The ids of every message of this chat the chat log keeps (ours and the submitter's)."""
+    async with ctx.app.store.read() as uow:
+        submitter = await uow.submitters.find(channel=CHANNEL, identity=identity)
+        entries = await uow.chatlog.for_submitter(submitter.id) if submitter is not None else []
+    return {int(mid) for entry in entries if entry.get("chat_id") == chat_id for mid in entry.get("message_ids", [])}
+
+
+def _wiped(query_id: str, ids: set[int]) -> Render:
+    """The press answered, then one row that deletes the messages and reports (see `bot.sender`)."""
+    return lambda result: [payloads.answer(query_id), payloads.wipe(sorted(ids), result.lang)]
 
 
 async def translate(ctx: Context, query: CallbackQuery) -> Translation | Direct:
@@ -154,6 +171,9 @@ async def translate(ctx: Context, query: CallbackQuery) -> Translation | Direct:
         return Translation(identity, Inbound(Intent.IGNORE, key=key, lang=lang), _answer_only(query.id))
     if press.kind in ("o", "c", "e", "s"):
         return await _prompt_press(ctx, query, press, key, lang)
+    if press.kind == "pw":
+        ids = await _chat_messages(ctx, identity, query.message.chat.id)
+        return Translation(identity, Inbound(Intent.NOTICE, key=key, lang=lang), _wiped(query.id, ids | {query.message.message_id}))
     intents = {"l": Intent.LANGUAGE, "x": Intent.DISCARD if press.value == "yes" else Intent.NOTICE, "wy": Intent.WITHDRAW}
     inbound = Inbound(
         intents.get(press.kind, Intent.NOTICE), key=key, lang=lang, text=press.value if press.kind == "l" else None,

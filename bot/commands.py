@@ -51,6 +51,10 @@ def _language(result: Result) -> list[Outgoing]:
     return [payloads.message(render.language_menu(result.lang))]
 
 
+def _wipe(result: Result) -> list[Outgoing]:
+    return [payloads.message(render.wipe_confirm(result.lang))]
+
+
 def _help(result: Result) -> list[Outgoing]:
     return [payloads.message(render.help_text(result.lang))]
 
@@ -85,7 +89,7 @@ async def translate(ctx: Context, message: Message) -> Translation:
         return Translation(identity, Inbound(Intent.RESUME, key=key, lang=lang), _show_turn)
     if name == "review":
         return Translation(identity, Inbound(Intent.STEP, key=key, lang=lang, action=engine.Command("review")), _show_turn)
-    renderers = {"status": _status, "cancel": _cancel, "language": _language, "help": _help}
+    renderers = {"status": _status, "cancel": _cancel, "language": _language, "help": _help, "wipe": _wipe}
     if name in renderers:
         return Translation(identity, Inbound(Intent.NOTICE, key=key, lang=lang), renderers[name])
     if name == "delete":

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from telegram import Bot, Update
 
-from bot import routing
-from bot.mapping import CHANNEL, Context, Direct, Translation
+from bot import payloads, routing
+from bot.mapping import CHANNEL, Context, Direct, Render, Translation
 from intake.app import App
 from intake.channels import InboxRecord
 from intake.logids import log_id
@@ -51,7 +51,7 @@ class TelegramDecoder:
         if isinstance(translated, Translation):
             if update.message is not None:  # the submitter's message, kept (encrypted) for wiping the chat later
                 translated.inbound.chat_ref = {"chat_id": update.message.chat_id, "message_ids": [update.message.message_id]}
-            result = await self.app.receiver.receive(CHANNEL, translated.identity, translated.inbound, render=translated.render, inbox_id=row.id)
+            result = await self.app.receiver.receive(CHANNEL, translated.identity, translated.inbound, render=_directed(translated.render), inbox_id=row.id)
             if translated.after is not None and not result.duplicate:
                 translated.after(result)
             log.info("telegram update %s (%s): %s%s", update_id, log_id(self.app, "chat", translated.identity),
@@ -73,3 +73,8 @@ class TelegramDecoder:
             await uow.inbox.mark_done(row.id, now=now, case_id=None)
         if direct is not None:
             self.app.delivery.wake()
+
+
+def _directed(render: Render) -> Render:
+    """`render` with its texts isolated right to left when the result's language is (Arabic)."""
+    return lambda result: payloads.directed(render(result), result.lang)

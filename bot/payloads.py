@@ -6,7 +6,8 @@ recipient the delivery worker hands the sender, so it is not repeated here):
 - `send`: sendMessage with `text` and an optional inline `keyboard` (its JSON form);
 - `edit_markup`: editMessageReplyMarkup of `message_id` (the keyboard, or none);
 - `edit_text`: editMessageText of `message_id` to `text` (keyboard removed);
-- `answer`: answerCallbackQuery `query_id`, with an optional `text` shown as a toast or an `alert`.
+- `answer`: answerCallbackQuery `query_id`, with an optional `text` shown as a toast or an `alert`;
+- `wipe`: deleteMessage of each of `message_ids`, then a report of what could not be deleted, in `lang`.
 
 Rows queued by staff (a follow-up, a decision, a notice) carry no `op`, only `text` and
 `reference`; the sender frames them (see `bot.staff`). Pure functions, no I/O.
@@ -19,6 +20,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 
 from bot import render
+from intake import languages
 from intake.channels import Outgoing
 
 
@@ -52,3 +54,32 @@ def edit_text(message_id: int, value: str) -> Outgoing:
 def answer(query_id: str, value: str | None = None, *, alert: bool = False) -> Outgoing:
     """Answer a button press (ends the client's spinner; `value` shown as a toast, or an alert)."""
     return Outgoing("answer", {"op": "answer", "query_id": query_id, "text": value, "alert": alert})
+
+
+def wipe(message_ids: list[int], lang: str) -> Outgoing:
+    """Delete these messages of the chat (ours and the submitter's), then say what was left."""
+    return Outgoing("wipe", {"op": "wipe", "message_ids": sorted(set(message_ids)), "lang": lang})
+
+
+def directed(rows: list[Outgoing], lang: str | None) -> list[Outgoing]:
+    """The rows with every text and button label in a right-to-left isolate when `lang` is written
+    right to left (Arabic), so a message that starts with a reference or a number still shows
+    right to left; the rows unchanged otherwise."""
+    if not languages.get(lang).rtl:
+        return rows
+    out: list[Outgoing] = []
+    for row in rows:
+        payload = dict(row.payload)
+        if isinstance(payload.get("text"), str):
+            payload["text"] = languages.isolate(payload["text"], lang)
+        keyboard = payload.get("keyboard")
+        if isinstance(keyboard, dict):
+            payload["keyboard"] = {
+                **keyboard,
+                "inline_keyboard": [
+                    [{**button, "text": languages.isolate(str(button.get("text", "")), lang)} for button in line]
+                    for line in keyboard.get("inline_keyboard", [])
+                ],
+            }
+        out.append(Outgoing(row.kind, payload))
+    return out

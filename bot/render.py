@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from intake import languages
 from intake.cases import CaseStatus, Turn
 from intake.engine import Prompt
 from intake.i18n import Translator, translator
@@ -22,8 +23,6 @@ from intake.questionnaire import FieldType
 MAX_TEXT = 4000  # Telegram allows 4096 characters per message; keep a margin
 REVIEW_TAG = "rv"
 
-# languages offered by /language (the questionnaire falls back to English where untranslated)
-LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "fr": "Français", "ru": "Русский", "ar": "العربية"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Outgoing:
 class Press:
     """A decoded button press: what kind of button, the prompt tag it was made for, its value."""
 
-    kind: str  # o(ption) c(ommand) e(dit section) s(ubmit) l(anguage) x (cancel) w/wy/wn (withdraw)
+    kind: str  # o(ption) c(ommand) e(dit section) s(ubmit) l(anguage) x (cancel) w/wy/wn (withdraw) po/pw/pn (wipe)
     tag: str = ""
     value: str = ""
 
@@ -71,7 +70,7 @@ def decode(data: str | None) -> Press | None:
         return Press(kind, parts[1])
     if kind in ("x",) and len(parts) == 2:
         return Press(kind, "", parts[1])
-    if kind == "wn" and len(parts) == 1:
+    if kind in ("wn", "po", "pw", "pn") and len(parts) == 1:
         return Press(kind)
     return None
 
@@ -237,9 +236,34 @@ def submitted(reference: str, lang: str) -> list[Outgoing]:
                         "You can also reach us by email. Send /status to see your cases, /delete to withdraw one."
                     ),
                 ]
-            )
+            ),
+            InlineKeyboardMarkup([[_button(t("Delete this conversation"), Press("po"))]]),
         )
     ]
+
+
+def wipe_confirm(lang: str) -> Outgoing:
+    """The question before wiping the chat (/wipe, or the button under the receipt)."""
+    t = translator(lang)
+    rows = [[_button(t("Yes, delete the messages"), Press("pw")), _button(t("No, keep them"), Press("pn"))]]
+    text = t("Delete the messages of this conversation, yours and ours? Note your case reference first. "
+             "Your cases stay with our staff; only this chat is cleared.")
+    return Outgoing(text, InlineKeyboardMarkup(rows))
+
+
+def wipe_report(deleted: int, refused: int, lang: str) -> str:
+    """What a wipe did: how many messages were deleted, and how to clear those Telegram refused."""
+    t = translator(lang)
+    lines = [t.plural("{n} message was deleted.", "{n} messages were deleted.", deleted)]
+    if refused:
+        lines.append(t.plural(
+            "{n} message could not be deleted: Telegram lets a bot delete messages only for 48 hours after they were sent.",
+            "{n} messages could not be deleted: Telegram lets a bot delete messages only for 48 hours after they were sent.",
+            refused,
+        ))
+        lines.append(t("To remove the rest, open this chat's menu (⋮ or the bot's name) and choose “Clear history” or “Delete chat”."))
+    lines.append(t("This message can be deleted the same way."))
+    return "\n\n".join(lines)
 
 
 def welcome(lang: str) -> Outgoing:
@@ -252,7 +276,7 @@ def welcome(lang: str) -> Outgoing:
                     "Your answers are saved after each one, encrypted, and you can stop and continue later with /resume. "
                     "Never send the names of victims or witnesses."
                 ),
-                t("Language: {name}. Send /language to change it, /help for all commands.", name=LANGUAGES.get(lang.split("-")[0], lang)),
+                t("Language: {name}. Send /language to change it, /help for all commands.", name=languages.get(lang).native_name),
             ]
         )
     )
@@ -265,6 +289,7 @@ def help_text(lang: str) -> Outgoing:
         "/start — " + t("begin a case, or return to the one in progress"),
         "/resume — " + t("show the current question again"),
         "/review — " + t("see all your answers and submit"),
+        "/wipe — " + t("delete the messages of this conversation"),
         "/status — " + t("your cases and their status"),
         "/cancel — " + t("delete the case you have not submitted yet"),
         "/language — " + t("change the language"),
@@ -278,7 +303,7 @@ def help_text(lang: str) -> Outgoing:
 
 def language_menu(lang: str) -> Outgoing:
     t = translator(lang)
-    rows = [[_button(name, Press("l", "", code))] for code, name in LANGUAGES.items()]
+    rows = [[_button(language.native_name, Press("l", "", language.code))] for language in languages.LANGUAGES]
     return Outgoing(t("Choose your language."), InlineKeyboardMarkup(rows))
 
 

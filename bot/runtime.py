@@ -11,7 +11,7 @@ from typing import Any
 from telegram.ext import ExtBot
 
 from bot import webhook
-from bot.app import ALLOWED_UPDATES, bot_commands, build_bot
+from bot.app import ALLOWED_UPDATES, build_bot, command_menus
 from bot.decoder import TelegramDecoder
 from bot.poller import Poller
 from bot.sender import TelegramSender
@@ -34,7 +34,8 @@ class TelegramBot:
 
     async def start(self) -> None:
         await self.bot.initialize()
-        await self.bot.set_my_commands(bot_commands())
+        for language_code, commands in command_menus():
+            await self.bot.set_my_commands(commands, language_code=language_code)
         settings = self.app.settings
         if self.poller is None:
             assert settings.telegram_webhook_url is not None

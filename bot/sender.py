@@ -17,8 +17,9 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot import staff
+from bot import render, staff
 from bot.mapping import CHANNEL, STAFF_CHANNEL
+from intake import languages
 from intake.app import App
 from intake.channels import OutboxRecord, RetryLater, Sent, Undeliverable
 
@@ -73,11 +74,32 @@ class TelegramSender:
         if op == "edit_markup":
             await self.bot.edit_message_reply_markup(chat_id, int(payload["message_id"]), reply_markup=self._keyboard(payload))
             return Sent()
+        if op == "wipe":
+            return await self._wipe(chat_id, [int(m) for m in payload.get("message_ids") or []], str(payload.get("lang") or "en"))
         if op == "edit_text":
             await self.bot.edit_message_text(str(payload["text"]), chat_id, int(payload["message_id"]), reply_markup=None)
             return Sent()
         text = str(payload["text"]) if op == "send" else await self._compose(row)
         message = await self.bot.send_message(chat_id, text, reply_markup=self._keyboard(payload))
+        return Sent(external_key=f"telegram:{chat_id}:{message.message_id}", chat_ref={"chat_id": chat_id, "message_ids": [message.message_id]})
+
+    async def _wipe(self, chat_id: int, message_ids: list[int], lang: str) -> Sent:
+        """Delete each message (one already gone counts as deleted: a retried row repeats the
+        calls), then report; Telegram refuses messages older than 48 hours. 429 and network
+        trouble retry the whole row."""
+        deleted = refused = 0
+        for message_id in message_ids:
+            try:
+                await self.bot.delete_message(chat_id, message_id)
+                deleted += 1
+            except BadRequest as exc:
+                if "not found" in exc.message.lower():
+                    deleted += 1
+                else:
+                    refused += 1
+        log.info("telegram wipe: %d deleted, %d refused", deleted, refused)
+        text = languages.isolate(render.wipe_report(deleted, refused, lang), lang)
+        message = await self.bot.send_message(chat_id, text)
         return Sent(external_key=f"telegram:{chat_id}:{message.message_id}", chat_ref={"chat_id": chat_id, "message_ids": [message.message_id]})
 
     def _chat(self, row: OutboxRecord, recipient: str | None) -> int:
@@ -100,11 +122,23 @@ class TelegramSender:
         settings = self.app.settings
         if row.channel == STAFF_CHANNEL:
             return staff.alert_text(row.kind, row.payload, questionnaire=self.app.questionnaire, public_url=settings.public_url)
-        lang = row.payload.get("lang")
-        if not isinstance(lang, str) and row.submitter_id is not None:
-            async with self.app.store.read() as uow:
-                lang = (await uow.submitters.get(row.submitter_id)).lang
-        text = staff.submitter_text(row.kind, row.payload, lang if isinstance(lang, str) else "en")
+        lang = await self._lang(row)
+        text = staff.submitter_text(row.kind, row.payload, lang)
         if text is None:
             raise Undeliverable("row has no text")
-        return text
+        return languages.isolate(text, lang)
+
+    async def _lang(self, row: OutboxRecord) -> str:
+        """The language to frame a staff message in: the row's, else its case's, else the submitter's."""
+        lang = row.payload.get("lang")
+        if isinstance(lang, str):
+            return lang
+        async with self.app.store.read() as uow:
+            if row.case_id is not None:
+                try:
+                    return (await uow.cases.get(row.case_id)).lang
+                except LookupError:
+                    pass
+            if row.submitter_id is not None:
+                return (await uow.submitters.get(row.submitter_id)).lang
+        return "en"

@@ -80,7 +80,8 @@ def render(turn: Turn, out: Out) -> None:
 
 
 def _lang(turn: Turn) -> str:
-    return "en"
+    """The language to show a turn in: the draft's."""
+    return turn.lang
 
 
 def to_action(text: str, turn: Turn) -> engine.Action | str:
@@ -144,6 +145,8 @@ class Terminal:
         kind = spec["kind"]
         if kind == "start":
             return Inbound(Intent.START, lang=spec.get("lang"))
+        if kind == "language":
+            return Inbound(Intent.LANGUAGE, text=spec["lang"])
         if kind == "reply":
             return Inbound(Intent.MESSAGE, text=spec["text"], reference=spec.get("reference"))
         if kind == "file":
@@ -183,11 +186,17 @@ def _nothing(result: Result) -> list[Outgoing]:
     return []
 
 
-async def run_chat(app: App, name: str, read: In, out: Out) -> str | None:
-    """Drive the questionnaire until submitted or quit; returns the case reference if submitted."""
-    t = translator("en")
+async def run_chat(app: App, name: str, read: In, out: Out, *, lang: str | None = None) -> str | None:
+    """Drive the questionnaire until submitted or quit; returns the case reference if submitted.
+
+    `lang` (a supported code, from `intake chat --lang`) becomes the submitter's and the open
+    draft's language; without it the language recorded for `name` is kept (English at first).
+    """
     terminal = Terminal(app, name)
     await terminal.catch_up()
+    if lang is not None:
+        await terminal.send({"kind": "language", "lang": lang})
+    t = translator(lang or await app.cases.submitter_lang(CHANNEL, name))
     for row in await app.cases.collect(CHANNEL, name):  # shown below, from the thread: delivered
         del row
     for question in await app.cases.open_questions(CHANNEL, name):
@@ -218,6 +227,7 @@ async def run_chat(app: App, name: str, read: In, out: Out) -> str | None:
     result = await terminal.send({"kind": "start"})
     turn = result.turn
     assert turn is not None
+    t = translator(turn.lang)
     out(t("Case draft {ref}. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
     render(turn, out)
     while True:
@@ -255,6 +265,7 @@ async def run_chat(app: App, name: str, read: In, out: Out) -> str | None:
         if result.turn is None:
             continue
         turn = result.turn
+        t = translator(turn.lang)
         if turn.submitted:
             out("\n" + t("Thank you. Your case has been sent to our staff."))
             out(t("Your case reference is {ref}. Keep it: quote it whenever you contact us about this case.", ref=turn.reference))

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from intake import app as core
+from intake import languages
 from intake.chat import run_chat
 from intake.cliutil import console, err, migrate_db, settings_or_exit, setup_logging, with_app
 from intake.questionnaire import Group, Question, QuestionnaireError, load, load_default
@@ -123,8 +124,14 @@ def _say_where_alerts_go(application: core.App) -> None:
 @cli.command()
 def chat(
     name: Annotated[str, typer.Option("--as", help="Your identity for resuming the draft later")] = "terminal",
+    lang: Annotated[str | None, typer.Option("--lang", help="Language: a code or name (es, Español, العربية)")] = None,
 ) -> None:
     """The questionnaire in the terminal; prints the case reference at the end."""
+    code = languages.from_name(lang) if lang is not None else None
+    if lang is not None and code is None:
+        known = ", ".join(f"{x.code} ({x.native_name})" for x in languages.LANGUAGES)
+        err.print(f"Unknown language {lang!r}. Choose one of: {known}.", markup=False, highlight=False)
+        raise typer.Exit(2)
     settings = settings_or_exit()
     migrate_db(settings)
 
@@ -133,7 +140,7 @@ def chat(
 
     async def go(application: core.App) -> str | None:
         # input() blocks the loop; the terminal channel runs nothing else, so that is fine
-        return await run_chat(application, name, input, out)
+        return await run_chat(application, name, input, out, lang=code)
 
     asyncio.run(with_app(settings, go))
 

@@ -41,6 +41,7 @@ class Inbound:
     intent: Intent
     key: str | None = None
     lang: str | None = None  # the language the channel suggests (first contact, Content-Language)
+    lang_chosen: bool = False  # FORM: `lang` is the person's own choice (a `LANGUAGE: es` line): the draft switches to it
     action: Action | None = None  # STEP
     expect: Callable[[Prompt], bool] | None = None  # STEP: still the prompt this input was for?
     text: str | None = None  # TEXT, APPEND, MESSAGE, FORM: what the person wrote

@@ -270,6 +270,8 @@ class Receiver:
             if await self._first_contact_limited(uow, channel, submitter_id):
                 return Result(inbound, limited=True)
             case = await self._new_draft(uow, channel, submitter_id, inbound.lang)
+        if inbound.lang_chosen and inbound.lang and case.lang != normalise_lang(inbound.lang):
+            case = await self.cases.language_in(uow, submitter_id, case, inbound.lang) or case
         kept = []
         if (inbound.text or "").strip() or inbound.files:  # whatever the message said is kept on the draft
             kept = await self.cases.keep_in(

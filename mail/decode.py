@@ -22,14 +22,14 @@ import logging
 import re
 from dataclasses import dataclass
 
+from intake import languages
 from intake.app import App
 from intake.cases import REF_PATTERN, IncomingFile
 from intake.channels import InboxRecord
-from intake.i18n import normalise_lang
 from intake.inbound import Inbound, Intent
 from intake.questionnaire import Questionnaire
 from mail.capability import proven_reference
-from mail.form import parse_form, sent_lines, unquote, wants_submit, wants_withdraw
+from mail.form import norm, parse_form, sent_lines, unquote, wants_submit, wants_withdraw
 from mail.loops import no_autoreply_reason, split_address
 from mail.parse import ParsedMessage, dedup_key, parse_message
 from mail.reply import render_reply, thread_meta
@@ -48,22 +48,37 @@ class Reading:
     submit: bool
 
 
-def read_form(q: Questionnaire, lang: str, msg: ParsedMessage, sent_body: str | None = None) -> Reading:
-    """The answers, labels in `lang` and in English. Replying to a mail of ours whose text we know
-    (`sent_body`), the whole body is read against it: what we sent is never an answer, a label of
-    ours with the person's answer below it counts. Otherwise the newest part of the message
-    (quotes stripped), else the whole body unquoted. CPU-bound: called in a worker thread."""
+def read_form(q: Questionnaire, langs: str | tuple[str, ...], msg: ParsedMessage, sent_body: str | None = None) -> Reading:
+    """The answers, labels in `langs` (the chosen language first, then the draft's) and in English.
+    Replying to a mail of ours whose text we know (`sent_body`), the whole body is read against
+    it: what we sent is never an answer, a label of ours with the person's answer below it counts.
+    Otherwise the newest part of the message (quotes stripped), else the whole body unquoted.
+    CPU-bound: called in a worker thread."""
     quoted_too = "\n".join(unquote(line) for line in msg.text.split("\n"))
     sent = sent_lines(sent_body) if sent_body else None
     answers: dict[str, str] = {}
-    for language in dict.fromkeys([lang, "en"]):
+    wanted = (langs,) if isinstance(langs, str) else langs
+    for language in dict.fromkeys([*wanted, "en"]):
         if sent is not None:
             found = parse_form(q, language, msg.text, sent=sent)
         else:
             found = parse_form(q, language, msg.reply) or parse_form(q, language, quoted_too)
         for key, value in found.items():
             answers.setdefault(key, value)
-    return Reading(answers, wants_submit(msg.reply))
+    return Reading(answers, wants_submit(msg.reply, wanted))
+
+
+def language_asked(msg: ParsedMessage, sent_body: str | None) -> str | None:
+    """The language the person asks for: a `LANGUAGE: es` line (or the form's language line
+    changed) in the newest part of the message, else — replying to a mail of ours whose text we
+    know — a language line of the quoted form that is not as we sent it."""
+    if code := languages.from_language_line(msg.reply):
+        return code
+    if sent_body is None:
+        return None
+    ours = sent_lines(sent_body)
+    changed = [unquote(line) for line in msg.text.split("\n") if norm(unquote(line)) not in ours]
+    return languages.from_language_line("\n".join(changed))
 
 
 def reference_of(subject: str, rcpt_tos: list[str]) -> str | None:
@@ -117,8 +132,10 @@ class MailDecoder:
         rcpt_tos = [str(r) for r in row.envelope.get("rcpt_tos") or []]
         thread_keys = [m for m in msg.references if m not in msg.in_reply_to] + msg.in_reply_to  # the core tries the last first
         proven_ref = proven_reference(self.keys, msg.subject, rcpt_tos)
-        lang, reused, proven, sent_body = await self._context(identity, msg, proven_ref, thread_keys)
-        reading = await asyncio.to_thread(read_form, self.q, lang, msg, sent_body)
+        stored, reused, proven, sent_body = await self._context(identity, msg, proven_ref, thread_keys)
+        chosen = await asyncio.to_thread(language_asked, msg, sent_body)
+        lang = await asyncio.to_thread(languages.choose, explicit=chosen, stored=stored, hint=msg.lang, text=msg.reply)
+        reading = await asyncio.to_thread(read_form, self.q, tuple(dict.fromkeys(x for x in (lang, stored) if x)), msg, sent_body)
         external = msg.message_id
         if external is not None and reused:
             external = f"{external}#{key.rsplit(':', 1)[-1][:16]}"  # a reused Message-ID: this message is another one
@@ -126,7 +143,8 @@ class MailDecoder:
         inbound = Inbound(
             intent=Intent.WITHDRAW if withdraw else Intent.FORM,
             key=key,
-            lang=msg.lang,
+            lang=lang,
+            lang_chosen=chosen is not None,
             text=msg.text,
             files=files_of(msg, key),
             answers=reading.answers,
@@ -149,13 +167,14 @@ class MailDecoder:
 
     async def _context(
         self, identity: str, msg: ParsedMessage, proven_ref: str | None, thread_keys: list[str],
-    ) -> tuple[str, bool, set[str], str | None]:
-        """The language to read the form in (the sender's open draft, else the message's own);
+    ) -> tuple[str | None, bool, set[str], str | None]:
+        """The language already known for the sender (their open draft's, else that of the case the
+        message names, else the one recorded for them), None for a stranger;
         whether the Message-ID is already on a case thread (then this is a different message
         reusing it: the same message twice is stopped by the inbox's dedup key); and the cases the
         message proves (a valid token, or a reply to a Message-ID of ours); and the text of our mail
         it replies to, to read the reply against."""
-        lang = normalise_lang(msg.lang)
+        lang: str | None = None
         reused = False
         proven: set[str] = set()
         sent_body: str | None = None
@@ -164,6 +183,7 @@ class MailDecoder:
                 named = await uow.cases.by_reference(proven_ref)
                 if named is not None:
                     proven.add(named.id)
+                    lang = named.lang
             for mid in thread_keys[-20:]:
                 ours = await uow.outbox.case_for_external(mid)
                 if ours is not None:
@@ -180,6 +200,8 @@ class MailDecoder:
             draft = await uow.cases.open_draft(submitter.id) if submitter is not None else None
             if draft is not None:
                 lang = draft.lang
+            elif lang is None and submitter is not None:
+                lang = submitter.lang
             if msg.message_id is not None:
                 reused = await uow.messages.case_for_external(msg.message_id) is not None
         return lang, reused, proven, sent_body

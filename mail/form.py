@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from intake import engine
+from intake import engine, languages
 from intake.engine import Draft, PathT
 from intake.i18n import translator
 from intake.questionnaire import FieldType, Group, Question, Questionnaire
@@ -116,6 +116,8 @@ def render_form(q: Questionnaire, draft: Draft, *, only: set[str] | None = None)
     lang = draft.lang
     t = translator(lang)
     lines: list[str] = []
+    if only is None:  # the form's language line: changing it changes the language of the case
+        lines += [f"{t('Language')}: {languages.get(lang).native_name}", t("(to change it, write another language: {names})", names=", ".join(x.native_name for x in languages.LANGUAGES)), ""]
     section_seen: int | None = None
     for slot in engine.slots(q, draft):
         if slot.kind == "add":
@@ -356,12 +358,14 @@ def parse_form(q: Questionnaire, lang: str, text: str, *, sent: frozenset[str] |
     return found
 
 
-def wants_submit(text: str) -> bool:
-    """Whether the reply (quotes already stripped) has a line that is just the word SUBMIT."""
+def wants_submit(text: str, langs: tuple[str, ...] = ()) -> bool:
+    """Whether the reply (quotes already stripped) has a line that is just the word SUBMIT, in
+    English or in one of `langs` (the form's languages)."""
+    words = {"submit"} | {norm(translator(lang)("SUBMIT")) for lang in langs}
     for line in text.replace("\r", "\n").split("\n"):
         if QUOTE_RE.match(line):
             continue
-        if norm(line).strip("!") in ("submit", norm(translator("en")("SUBMIT"))):
+        if norm(line).strip("!¡") in words:
             return True
     return False
 

@@ -118,7 +118,7 @@ class MailSender:
         if reference:  # the case's capability: replies to this address (or with this subject) continue it
             tok = capability.token(self.keys[0], reference)
             subject = capability.subject_with_token(subject, tok)
-        msg = self._envelope(row, recipient, subject, lang)
+        msg = self._envelope(row, recipient, subject)
         if reference:
             msg["Reply-To"] = capability.reply_address(self.address, reference, tok)
         if in_reply_to:
@@ -129,6 +129,7 @@ class MailSender:
             msg["Auto-Submitted"] = "auto-replied"
             msg["X-Auto-Response-Suppress"] = "All"
         msg.set_content(str(body))
+        msg["Content-Language"] = lang  # after set_content, which clears every Content-* header
         return msg, recipient
 
     async def _case(self, row: OutboxRecord) -> tuple[str | None, str, list[str]]:
@@ -157,17 +158,17 @@ class MailSender:
             subject, what = t("The submitter replied"), t("The submitter of case {ref} replied.", ref=reference)
         else:
             subject, what = t("New case submitted"), t("Case {ref} was submitted.", ref=reference)
-        msg = self._envelope(row, to, f"[{reference}] {subject}", "en")
+        msg = self._envelope(row, to, f"[{reference}] {subject}")
         msg["Auto-Submitted"] = "auto-generated"
         msg.set_content(what + "\n\n" + t("Open it in the console: {link}", link=link) + "\n")
+        msg["Content-Language"] = "en"
         return msg, to
 
-    def _envelope(self, row: OutboxRecord, to: str, subject: str, lang: str) -> EmailMessage:
+    def _envelope(self, row: OutboxRecord, to: str, subject: str) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self.address
         msg["To"] = to
         msg["Subject"] = subject
         msg["Date"] = format_datetime(self.app.clock())
         msg["Message-ID"] = our_message_id(row.id, self.domain)
-        msg["Content-Language"] = lang
         return msg

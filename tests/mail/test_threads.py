@@ -42,7 +42,7 @@ async def test_automated_mail_gets_no_reply_but_is_kept(mail: Harness, headers: 
     assert mail.relay.messages == []
     async with mail.app.store.read() as uow:
         rows = await uow.inbox.list()
-    assert len(rows) == 1 and rows[0].status == "done" and rows[0].raw == b""  # processed: what arrived is not kept
+    assert len(rows) == 1 and rows[0].status == "done" and rows[0].raw == b"" and rows[0].size == len(raw)  # content destroyed once handled, size kept
     assert await cases_of(mail.app, sender.lower()) == []
 
 
