@@ -13,8 +13,9 @@ import json
 from typing import Any
 
 from intake.app import App
+from intake.channels import Channel
 
-CHANNEL = "telegram"
+CHANNEL = Channel.TELEGRAM
 NO_CHAT = "telegram:chat:none"
 CHAT_KEYS = ("message", "edited_message", "channel_post", "edited_channel_post", "business_message", "my_chat_member", "chat_member",
              "chat_join_request")

@@ -10,6 +10,7 @@ from telegram import BotCommand
 from telegram.ext import AIORateLimiter, ExtBot
 
 from intake import languages
+from intake.channels import Channel
 from intake.i18n import N_, translator
 from intake.settings import Settings
 
@@ -17,7 +18,7 @@ from intake.settings import Settings
 # without it PTB 22 emits a deprecation warning on every 429. Our code accepts both forms.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-CHANNEL = "telegram"
+CHANNEL = Channel.TELEGRAM
 STAFF_CHANNEL = "staff_telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
 

@@ -20,11 +20,11 @@ from telegram import Bot, Message
 from bot import payloads
 from intake.app import App
 from intake.cases import REF_PATTERN
-from intake.channels import Outgoing
+from intake.channels import Channel, Outgoing
 from intake.i18n import translator
 from intake.inbound import Inbound, Result
 
-CHANNEL = "telegram"
+CHANNEL = Channel.TELEGRAM
 STAFF_CHANNEL = "staff_telegram"
 
 Render = Callable[[Result], list[Outgoing]]

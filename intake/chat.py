@@ -18,12 +18,12 @@ from typing import Any
 from intake import engine
 from intake.app import App
 from intake.cases import IncomingFile, Turn
-from intake.channels import InboxRecord, Outgoing
+from intake.channels import Channel, InboxRecord, Outgoing
 from intake.i18n import translator
 from intake.inbound import Inbound, Intent, Result
 from intake.questionnaire import FieldType
 
-CHANNEL = "terminal"
+CHANNEL = Channel.TERMINAL
 
 Out = Callable[[str], None]
 In = Callable[[str], str]

@@ -39,7 +39,10 @@ def backoff(attempts: int) -> timedelta:
 class Decoder(Protocol):
     """A channel's reader of its own inbox rows."""
 
-    channel: str
+    @property
+    def channel(self) -> str:
+        """The channel whose rows it reads (an `intake.channels.Channel`)."""
+        ...
 
     async def handle(self, row: InboxRecord) -> None:
         """Decode the row and call `receive(…, inbox_id=row.id)`; raise to have it retried. Returning

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from intake.channels import Channel
 from storage.repositories import NotFound, UnitOfWork
 
-CHANNEL = "staff_email"
+CHANNEL = Channel.STAFF_EMAIL
 KIND = "staff_notice"
 KINDS = ("assigned", "reply")
 

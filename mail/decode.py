@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from intake import languages
 from intake.app import App
 from intake.cases import REF_PATTERN, IncomingFile
-from intake.channels import InboxRecord
+from intake.channels import Channel, InboxRecord
 from intake.inbound import Inbound, Intent
 from intake.questionnaire import Questionnaire
 from mail.capability import proven_reference
@@ -36,7 +36,7 @@ from mail.reply import render_reply, thread_meta
 from mail.sender import our_message_id
 
 log = logging.getLogger(__name__)
-CHANNEL = "email"
+CHANNEL = Channel.EMAIL
 REF_RE = re.compile(r"\[?\s*(" + REF_PATTERN + r")\s*\]?", re.IGNORECASE)
 
 
