@@ -72,7 +72,7 @@ class QueueFilter:
     has_attachments: bool | None = None
     search: str = ""
     newest_first: bool = True
-    order: str = ""  # "needs": needs a person first (danger, new replies, oldest waiting); else by submission time
+    order: str = ""  # "needs": needs a person first (danger, new replies, oldest waiting); "ready": closest to a designation; else by submission time
     page: int = 1
     per_page: int = 50
 

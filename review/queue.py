@@ -82,6 +82,8 @@ class QueueReading(ServiceBase):
             activity = await queries.activity([m.id for m in matched])
             if flt.order == "needs":
                 matched.sort(key=lambda stub: self._need(self.index.entries[stub.id].danger, activity.get(stub.id)))
+            elif flt.order == "ready":  # closest to a designation package first (the casework checklist's score)
+                matched.sort(key=lambda stub: -self.index.entries[stub.id].readiness)
             window = matched[(page - 1) * per_page : page * per_page]
             records = []
             for stub in window:

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from casework.checklist import checklist
 from intake import engine
 from intake.consent import consent_of
 from intake.questionnaire import Questionnaire
@@ -56,6 +57,7 @@ class Entry:
     ongoing: str | None = None
     danger: bool | None = None  # someone in immediate danger (intake.triage)
     consent: str = "not_said"  # sharing with governments: allowed | refused | not_said (intake.consent)
+    readiness: int = 0  # the designation checklist's score (casework): the queue's "closest to ready" order
     text: str = ""
 
     def matches(self, needles: list[str]) -> bool:
@@ -105,7 +107,9 @@ class CaseIndex:
         if case.decision_reason:
             parts.append(case.decision_reason)
         danger = triage_facts(self.q, draft.answers).danger
-        return Entry(version=stamp or (case.version, len(thread or [])), text=normalise("\n".join(parts)), danger=danger, **facets(case))
+        readiness = checklist(self.q, draft.answers).score
+        return Entry(version=stamp or (case.version, len(thread or [])), text=normalise("\n".join(parts)), danger=danger,
+                     readiness=readiness, **facets(case))
 
     async def refresh(self, uow: UnitOfWork) -> None:
         """Decrypt what changed since the last refresh; drop what is gone or unreadable."""

@@ -174,7 +174,7 @@ def queue_params(
         consent=consent if consent in ("allowed", "refused", "not_said") else None,
         assigned=assigned if assigned in ("me", "unassigned") else None,
         has_attachments={"yes": True, "no": False}.get(files), search=q[:500],
-        newest_first=order != "oldest", order="needs" if order == "needs" else "", page=max(1, page),
+        newest_first=order != "oldest", order=order if order in ("needs", "ready") else "", page=max(1, page),
     )
 
 
