@@ -147,14 +147,20 @@ class MailSender:
         return case.reference, case.lang, [our_message_id(r.id, self.domain) for r in sent]
 
     def _staff(self, row: OutboxRecord) -> tuple[EmailMessage, str]:
-        """A staff alert: the reference and a console link, nothing else."""
-        to = self.settings.staff_alert_email
+        """A staff alert (to INTAKE_STAFF_ALERT_EMAIL) or a staff member's own notice (to their
+        address): the reference and a console link, nothing else."""
+        to = str(row.payload.get("to") or "") or self.settings.staff_alert_email  # a notice to one staff member, else the alert address
         if not to:
             raise Undeliverable("no staff alert address")
         t = translator("en")
         reference = str(row.payload.get("reference") or "")
         link = f"{self.settings.public_url.rstrip('/')}/cases/{reference}"
-        if row.kind == "reply_alert":
+        notice = row.payload.get("kind") if row.kind == "staff_notice" else None
+        if notice == "assigned":
+            subject, what = t("A case was assigned to you"), t("Case {ref} was assigned to you.", ref=reference)
+        elif notice == "reply":
+            subject, what = t("A reply on your case"), t("The submitter of case {ref}, which is assigned to you, replied.", ref=reference)
+        elif row.kind == "reply_alert":
             subject, what = t("The submitter replied"), t("The submitter of case {ref} replied.", ref=reference)
         else:
             subject, what = t("New case submitted"), t("Case {ref} was submitted.", ref=reference)
