@@ -25,17 +25,15 @@ class ThreadSteps:
     q: Questionnaire
     clock: Clock
 
-    def draft_of(self, case: CaseRecord) -> Draft:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # declared for the type checker only: CaseService defines them
 
-    def _turn(self, case: CaseRecord | None, outcome: engine.Outcome | None = None, **extra: Any) -> Turn:
-        raise NotImplementedError
+        def draft_of(self, case: CaseRecord) -> Draft: ...
 
-    async def _apply(self, uow: UnitOfWork, submitter_id: str, case: CaseRecord, action: Action) -> Turn:
-        raise NotImplementedError
+        def _turn(self, case: CaseRecord | None, outcome: engine.Outcome | None = None, **extra: Any) -> Turn: ...
 
-    async def alert(self, uow: UnitOfWork, *, kind: str, case_id: str | None, payload: dict[str, Any]) -> None:
-        raise NotImplementedError
+        async def _apply(self, uow: UnitOfWork, submitter_id: str, case: CaseRecord, action: Action) -> Turn: ...
+
+        async def alert(self, uow: UnitOfWork, *, kind: str, case_id: str | None, payload: dict[str, Any]) -> None: ...
 
     async def keep_in(
         self, uow: UnitOfWork, submitter_id: str, case: CaseRecord, *, channel: str, body: str, kind: str,

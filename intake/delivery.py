@@ -11,13 +11,12 @@ stable Message-ID so the copy is recognisable).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
 from intake.channels import RetryLater, Sender, Sent, Undeliverable
 from intake.clock import Clock
-from intake.worker import Loop
+from intake.worker import Loop, leased
 from storage.repositories import OutboxRecord
 from storage.store import Store
 
@@ -49,7 +48,6 @@ class DeliveryWorker:
         self.concurrency = concurrency
         self.lease = lease
         self.loop = Loop("delivery", self.run_once, interval=interval)
-        self._working: set[str] = set()
 
     def register(self, sender: Sender) -> None:
         for channel in sender.channels:
@@ -81,23 +79,13 @@ class DeliveryWorker:
         async with self.store.read() as uow:
             for row in rows:
                 recipients[row.id] = await uow.submitters.identity(row.submitter_id) if row.submitter_id else None
-        self._working.update(r.id for r in rows)
-        renewer = asyncio.create_task(self._renew())
-        try:
+        async with leased([r.id for r in rows], self._renew, self.lease):
             await asyncio.gather(*(self._one(row, recipients[row.id]) for row in rows))
-        finally:
-            self._working.difference_update(r.id for r in rows)
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
         return len(rows)
 
-    async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
-            with contextlib.suppress(Exception):
-                async with self.store.write() as uow:
-                    await uow.outbox.renew(sorted(self._working), until=self.clock() + self.lease)
+    async def _renew(self, ids: list[str]) -> None:
+        async with self.store.write() as uow:
+            await uow.outbox.renew(ids, until=self.clock() + self.lease)
 
     async def _one(self, row: OutboxRecord, recipient: str | None) -> None:
         sender = self.senders[row.channel]

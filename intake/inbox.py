@@ -12,7 +12,6 @@ chat's later rows go on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Awaitable
@@ -20,7 +19,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from intake.clock import Clock
-from intake.worker import Loop
+from intake.worker import Loop, leased
 from storage.db import is_transient
 from storage.repositories import InboxRecord
 from storage.store import Store
@@ -62,7 +61,6 @@ class InboxWorker:
         self.concurrency = concurrency
         self.lease = lease
         self.loop = Loop("inbox", self.run_once, interval=interval)
-        self._working: set[str] = set()
         self.transient = 0  # deadlocks and serialization failures retried (for operators and tests)
 
     def register(self, decoder: Decoder) -> None:
@@ -86,24 +84,13 @@ class InboxWorker:
             ids = await uow.inbox.claim(channels=list(self.decoders), now=now, until=now + self.lease, limit=self.concurrency)
         if not ids:
             return 0
-        self._working.update(ids)
-        renewer = asyncio.create_task(self._renew())
-        try:
+        async with leased(ids, self._renew, self.lease):
             await asyncio.gather(*(self.process(i) for i in ids))
-        finally:
-            self._working.difference_update(ids)
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
         return len(ids)
 
-    async def _renew(self) -> None:
-        """Extend the leases of the rows in progress every third of the lease."""
-        while True:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
-            with contextlib.suppress(Exception):
-                async with self.store.write() as uow:
-                    await uow.inbox.renew(sorted(self._working), until=self.clock() + self.lease)
+    async def _renew(self, ids: list[str]) -> None:
+        async with self.store.write() as uow:
+            await uow.inbox.renew(ids, until=self.clock() + self.lease)
 
     async def process(self, inbox_id: str) -> None:
         """Process one row; a failure is counted and retried later, or marked failed after MAX_ATTEMPTS."""

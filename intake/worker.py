@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +59,26 @@ class Loop:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.interval):
                     await self.wakeup.wait()
+
+
+@asynccontextmanager
+async def leased(ids: list[str], renew: Callable[[list[str]], Awaitable[None]], lease: timedelta) -> AsyncIterator[None]:
+    """While the block runs, renew the leases of `ids` every third of `lease` (a failed renewal is
+    logged; the rows are then taken again when their lease runs out, and their work is idempotent)."""
+
+    async def keep() -> None:
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                await renew(ids)
+            except Exception as exc:  # noqa: BLE001 - logged; the lease simply runs out
+                log.warning("lease renewal of %d rows failed (%s)", len(ids), type(exc).__name__)
+
+    task = asyncio.create_task(keep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+

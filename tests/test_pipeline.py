@@ -208,3 +208,27 @@ async def test_no_transaction_is_open_while_sending(wired: tuple[App, LineDecode
     sender.during = write_meanwhile
     assert await app.delivery.run_once() == 1
     assert writes and len(sender.sent) == 1
+
+
+async def test_a_lease_is_renewed_while_the_work_runs(app: App, clock: FixedClock) -> None:
+    """A row whose work outlasts its lease is not handed to another worker meanwhile."""
+    from datetime import timedelta
+
+    app.inbox.lease = timedelta(seconds=0.3)
+    seen: list[list[str]] = []
+
+    class SlowDecoder(LineDecoder):
+        async def handle(self, row: InboxRecord) -> None:
+            clock.advance(seconds=0.25)
+            await asyncio.sleep(0.25)  # renewals run every 0.1 s meanwhile
+            clock.advance(seconds=0.25)  # past the first lease, within a renewed one
+            now = app.clock()
+            async with app.store.write() as uow:
+                seen.append(await uow.inbox.claim(channels=[CHANNEL], now=now, until=now + app.inbox.lease, limit=10))
+            await super().handle(row)
+
+    app.inbox.register(SlowDecoder(app))
+    await arrive(app, "ana", "/start", "k1")
+    assert await app.inbox.run_once() == 1
+    assert seen == [[]]  # still leased: nobody else could take it
+    assert await statuses(app) == {"done": 1}
