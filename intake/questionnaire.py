@@ -157,6 +157,8 @@ class Question(BaseModel):
     unit: Literal["percent"] | None = None  # number: "51%" is accepted, and shown with its unit
     blank_skips: bool = False  # optional question: an empty answer counts as skipped ("Leave blank if…")
     triage: TriageTag | None = None  # what staff read first: see intake/triage.py
+    essential: bool = False  # asked in the first pass ("essentials first"); the rest are details
+    recommended: bool = False  # optional, but what a designation needs (identifiers): offered in forms
     sensitive: list[Literal["victim", "submitter"]] = []
     notices: list[Notice] = []
 
@@ -202,6 +204,8 @@ class Group(BaseModel):
     min: int = 0
     max: int = 20
     when: Condition | None = None
+    essential: bool = False  # its first instance's essential questions are asked in the first pass
+    recommended: bool = False  # offered (marked optional) in forms even with no instance yet
     items: list[Item]
 
     @model_validator(mode="after")
