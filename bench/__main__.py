@@ -1,193 +1,119 @@
-"""Benchmarks (`make bench`): each prints its figure and the ratio to a floor measured in the same run.
-
-The floor is what the underlying library does for the same work with nothing of ours around it,
-so the ratio shows our overhead and stays comparable across machines:
-
-- encrypt: our field encryption of a full draft (JSON + AES-GCM + associated data) vs. the raw
-  AESGCM.encrypt of the same bytes;
-- engine: one questionnaire step (next_prompt + apply, pure) vs. the pydantic deep copy of the draft
-  every immutable step needs at least;
-- answer: one saved answer through the case service (lock, decrypt, engine, encrypt, versioned
-  write, audit, commit) on SQLite vs. a raw aiosqlite `BEGIN IMMEDIATE; UPDATE; COMMIT` of the
-  same number of bytes;
-- queue memory: peak memory of loading 500 decrypted cases for the queue vs. the size of their
-  ciphertext (tracemalloc).
-
-Run: `make bench` (or `python -m bench [--quick]`).
-"""
+"""`python -m bench [NAME…] [--json PATH] [--quick] [--reps N] [sizes…] [--profile]` — see bench/__init__.py."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import base64
+import importlib
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Callable
+import traceback
 from pathlib import Path
-from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from bench.core import Context, Table, load, machine, print_summary, print_table
 
-from intake import app as core
-from intake import engine
-from intake.questionnaire import load_default
-from intake.settings import Settings
-from storage.crypto import new_data_key
-from tests.support import answer_for
-
-QUICK = "--quick" in sys.argv
-
-
-def timeit(fn: Callable[[], Any], *, repeat: int = 5, number: int = 200) -> float:
-    """Best-of-`repeat` seconds per call."""
-    best = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best.append((time.perf_counter() - start) / number)
-    return min(best)
+# name → (module, what it measures); run in this order by default
+TABLES = {
+    "telegram": ("bench.telegram", "Telegram: chats × updates through `intake run` vs. a PTB echo bot"),
+    "smtp": ("bench.smtp", "SMTP accept vs. aiosmtpd Sink and a durable floor; the inbox drains within the run"),
+    "email": ("bench.email", "email processing to the auto-reply at the relay vs. stdlib parse + reply + aiosmtplib"),
+    "pages": ("bench.pages", "staff pages and `intake review list` at a small vs. a large number of cases"),
+    "memory": ("bench.memory", "RSS growth of `intake run` with open drafts and with submitted cases"),
+    "scaleout": ("bench.scaleout", "2 processes vs. 1 on PostgreSQL; files across two data directories (PostgreSQL only)"),
+    "micro": ("bench.micro", "micro-benchmarks: encryption, engine step, saved answer, queue memory"),
+}
 
 
-async def atimeit(fn: Callable[[], Any], *, number: int) -> float:
-    samples = []
-    for _ in range(number):
-        start = time.perf_counter()
-        await fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("names", nargs="*", help=f"tables to run (default: all): {', '.join(TABLES)}")
+    p.add_argument("--list", action="store_true", help="list the tables and exit")
+    p.add_argument("--json", type=Path, help="write every figure to this JSON file")
+    p.add_argument("--quick", action="store_true", help="tiny sizes, one repetition: proves the harness works, measures nothing")
+    p.add_argument("--reps", type=int, default=3, help="repetitions of every trial, interleaved with its floor's (default 3)")
+    p.add_argument("--profile", nargs="?", const=Path("bench-profiles"), type=Path, default=None,
+                   help="record our process with py-spy (flamegraph SVG) in the telegram and email tables (default folder ./bench-profiles)")
+    p.add_argument("--database-url", default=os.environ.get("INTAKE_BENCH_DATABASE_URL"),
+                   help="PostgreSQL (postgresql+psycopg://…) for every table; default $INTAKE_BENCH_DATABASE_URL, else SQLite. "
+                        "Databases <name>_<table> are created on the same server and emptied.")
+    p.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    p.add_argument("--cache", type=Path, default=Path(__file__).resolve().parent / ".cache",
+                   help="where seeded SQLite databases are kept between runs (default bench/.cache)")
+    g = p.add_argument_group("sizes")
+    g.add_argument("--chats", type=int, default=50, help="telegram: concurrent chats (default 50)")
+    g.add_argument("--updates", type=int, default=31, help="telegram: updates per chat (default 31)")
+    g.add_argument("--limiter", choices=["aio", "none"], default="aio", help="telegram: the echo bot's rate limiter (default aio, as ours)")
+    g.add_argument("--clients", type=int, default=8, help="smtp: concurrent SMTP clients (default 8)")
+    g.add_argument("--messages", type=int, default=50, help="smtp: messages per client (default 50)")
+    g.add_argument("--emails", type=int, default=200, help="email: emails to process (default 200)")
+    g.add_argument("--cases", type=int, default=100_000, help="pages/memory: the large number of submitted cases (default 100000)")
+    g.add_argument("--small", type=int, default=1_000, help="pages: the small number of cases (default 1000)")
+    g.add_argument("--drafts", type=int, default=10_000, help="memory: open drafts (default 10000)")
+    g.add_argument("--requests", type=int, default=5, help="pages: requests per page per repetition (default 5)")
+    g.add_argument("--seconds", type=float, default=10.0, help="scaleout: seconds per trial (default 10)")
+    g.add_argument("--concurrency", type=int, default=8, help="scaleout: concurrent submitters per process (default 8)")
+    g.add_argument("--cli-timeout", type=float, default=300.0, help="pages/memory: give up on one CLI call or page after this many seconds")
+    return p
 
 
-def report(name: str, ours: float, floor: float, unit: str = "µs") -> None:
-    scale = 1e6 if unit == "µs" else 1.0
-    print(f"{name:<14} ours {ours * scale:10.1f} {unit}   floor {floor * scale:10.1f} {unit}   ratio {ours / floor:6.2f}x")
+async def run_one(name: str, ctx: Context) -> Table:
+    module = importlib.import_module(TABLES[name][0])
+    before = load()
+    started = time.perf_counter()
+    try:
+        table: Table = await module.run(ctx)
+    except Exception as exc:  # noqa: BLE001 - one broken table must not hide the others
+        traceback.print_exc()
+        table = Table(name, TABLES[name][1], skipped=f"failed: {type(exc).__name__}: {str(exc)[:300]}")
+        table.goal(f"{name}: table ran", None, 1.0, note="the table crashed; see the traceback above")
+    table.seconds = time.perf_counter() - started
+    table.load = {"before": before, "after": load()}
+    return table
 
 
-def full_draft() -> engine.Draft:
-    q = load_default()
-    draft = engine.start()
-    while (prompt := engine.next_prompt(q, draft)).kind != "review":
-        draft = engine.apply(q, draft, answer_for(prompt)).draft
-    return draft
-
-
-def bench_encrypt() -> None:
-    draft = full_draft().model_dump(mode="json")
-    key = new_data_key("k")
-    raw = json.dumps(draft, ensure_ascii=False, separators=(",", ":")).encode()
-    aes = AESGCM(key.key)
-    nonce = os.urandom(12)
-    ours = timeit(lambda: key.encrypt_json(draft, table="cases", column="draft", row_id="x"), number=100 if QUICK else 500)
-    floor = timeit(lambda: aes.encrypt(nonce, raw, b"cases:draft:x"), number=100 if QUICK else 500)
-    report("encrypt", ours, floor)
-
-
-def bench_engine() -> None:
-    q = load_default()
-    draft = engine.start()
-    steps: list[tuple[engine.Draft, engine.Action]] = []
-    while (prompt := engine.next_prompt(q, draft)).kind != "review":
-        action = answer_for(prompt)
-        steps.append((draft, action))
-        draft = engine.apply(q, draft, action).draft
-    late = steps[len(steps) * 3 // 4]
-
-    def step() -> None:
-        engine.next_prompt(q, late[0])
-        engine.apply(q, late[0], late[1])
-
-    ours = timeit(step, number=20 if QUICK else 100)
-    floor = timeit(lambda: late[0].model_copy(deep=True), number=20 if QUICK else 100)
-    report("engine step", ours, floor)
-
-
-async def fresh_app(data_dir: Path) -> core.App:
-    """The core on a new, migrated SQLite database in `data_dir`."""
-    settings = Settings(
-        env="test", data_dir=data_dir, secret_keys=base64.b64encode(os.urandom(32)).decode(), _env_file=None  # type: ignore[call-arg]
-    )
-    await asyncio.to_thread(core.migrate, settings.sqlalchemy_url)
-    application = core.build(settings)
-    await application.store.prepare(now=application.clock())
-    return application
-
-
-async def bench_answer(tmp: Path) -> None:
-    import aiosqlite
-
-    application = await fresh_app(tmp / "data")
-    turn = await application.cases.resume("terminal", "bench")
-    for _ in range(30):
-        turn = await application.cases.act("terminal", "bench", answer_for(turn.prompt))
-
-    async def one() -> None:
-        # back + re-answer keeps the draft the same size: two saved inputs per call
-        await application.cases.act("terminal", "bench", engine.Command("back"))
-        current = await application.cases.current("terminal", "bench")
-        assert current is not None
-        await application.cases.act("terminal", "bench", answer_for(current.prompt))
-
-    n = 10 if QUICK else 40
-    ours = await atimeit(one, number=n) / 2
-    async with application.store.read() as uow:
-        sub = await uow.submitters.find(channel="terminal", identity="bench")
-        assert sub is not None
-        case = await uow.cases.open_draft(sub.id)
-        assert case is not None
-    size = len(json.dumps(case.draft))
-    await application.store.close()
-
-    db = await aiosqlite.connect(tmp / "floor.db", isolation_level=None)
-    await db.execute("PRAGMA journal_mode=WAL")
-    await db.execute("PRAGMA synchronous=NORMAL")
-    await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB, version INTEGER)")
-    await db.execute("INSERT INTO t VALUES (1, ?, 0)", (os.urandom(size),))
-    blob = os.urandom(size)
-
-    async def floor_write() -> None:
-        await db.execute("BEGIN IMMEDIATE")
-        await db.execute("UPDATE t SET v = ?, version = version + 1 WHERE id = 1", (blob,))
-        await db.execute("COMMIT")
-
-    floor = await atimeit(floor_write, number=n * 2)
-    await db.close()
-    report("saved answer", ours, floor)
-
-
-async def bench_queue_memory(tmp: Path) -> None:
-    application = await fresh_app(tmp / "mem")
-    draft = full_draft().model_dump(mode="json")
-    n = 100 if QUICK else 500
-    async with application.store.write() as uow:
-        for i in range(n):
-            sub = await uow.submitters.get_or_create(channel="terminal", identity=f"m{i}", lang="en", now=application.clock())
-            await uow.cases.create(
-                submitter_id=sub.id, channel="terminal", reference=f"HT-{i:04d}-BENC", questionnaire_id="default",
-                questionnaire_version=1, lang="en", draft=draft, status="submitted", now=application.clock(),
-            )
-    ciphertext = n * (len(json.dumps(draft, separators=(",", ":")).encode()) + 29)
-    tracemalloc.start()
-    async with application.store.read() as uow:
-        cases = await uow.cases.list(statuses=["submitted"], limit=n)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    assert len(cases) == n
-    await application.store.close()
-    print(f"{'queue memory':<14} ours {peak / 1e6:10.1f} MB   floor {ciphertext / 1e6:10.1f} MB   ratio {peak / ciphertext:6.2f}x  ({n} cases)")
+async def main_async(args: argparse.Namespace) -> int:
+    names = args.names or list(TABLES)
+    unknown = [n for n in names if n not in TABLES]
+    if unknown:
+        print(f"unknown table(s): {', '.join(unknown)}; known: {', '.join(TABLES)}", file=sys.stderr)
+        return 2
+    if args.quick:
+        args.reps = 1 if args.reps == 3 else args.reps
+    info = machine()
+    print(f"# make bench — {info['date']}, python {info['python']}, {info['cpus']} CPUs, {info['processor']}, load {load()}"
+          f"; database: {'PostgreSQL' if args.database_url else 'SQLite'}; {args.reps} repetition(s){' (quick)' if args.quick else ''}")
+    tables: list[Table] = []
+    with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        profile_dir = args.profile.resolve() if args.profile else None
+        if profile_dir:
+            profile_dir.mkdir(parents=True, exist_ok=True)
+        ctx = Context(args, work, profile_dir, args.database_url)
+        for name in names:
+            print(f"\n… {name}: {TABLES[name][1]}", file=sys.stderr, flush=True)
+            table = await run_one(name, ctx)
+            tables.append(table)
+            print_table(table)
+            sys.stdout.flush()
+    print_summary(tables)
+    if args.json:
+        record = {"machine": info, "args": {k: str(v) for k, v in vars(args).items()}, "tables": [t.to_dict() for t in tables]}
+        args.json.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+        print(f"\nJSON: {args.json}")
+    return 1 if any(t.skipped and t.skipped.startswith("failed") for t in tables) else 0
 
 
 def main() -> None:
-    print(f"python {sys.version.split()[0]}, {'quick' if QUICK else 'full'} run")
-    bench_encrypt()
-    bench_engine()
-    with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(bench_answer(Path(tmp)))
-        asyncio.run(bench_queue_memory(Path(tmp)))
+    args = parser().parse_args()
+    if args.list:
+        for name, (_, what) in TABLES.items():
+            print(f"{name:<10} {what}")
+        return
+    sys.exit(asyncio.run(main_async(args)))
 
 
 if __name__ == "__main__":

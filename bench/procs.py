@@ -1,0 +1,180 @@
+"""Processes under measurement: `intake run` and the floors as subprocesses, their CPU seconds and
+RSS read with psutil, optionally recorded by py-spy (`--profile`); databases for a trial."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+BENCH_KEY = base64.b64encode(b"B" * 32).decode()  # fixed, so seeded databases can be cached between runs
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def intake_env(data_dir: Path, db_url: str, **extra: str) -> dict[str, str]:
+    """The environment of an `intake run` (or CLI) on this database, nothing inherited from INTAKE_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    env.update(
+        INTAKE_ENV="development", INTAKE_DATA_DIR=str(data_dir), INTAKE_DATABASE_URL=db_url, INTAKE_SECRET_KEYS=BENCH_KEY,
+        INTAKE_HTTP_PORT=str(free_port()), INTAKE_SMTP_PORT=str(free_port()), PYTHONUNBUFFERED="1",
+        INTAKE_FIRST_CONTACT_PER_HOUR="1000000", INTAKE_AUTOREPLY_PER_HOUR="1000000",
+    )
+    env.update(extra)
+    return env
+
+
+class Proc:
+    """A subprocess with its output in a log file; `cpu()` and `rss()` of the Python process (under
+    py-spy when profiling: the child py-spy started)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path, *, profile: Path | None = None) -> None:
+        self.log_path = log
+        self._log = log.open("w")
+        self.profile = profile
+        if profile is not None:
+            pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+            argv = [pyspy, "record", "--idle", "--rate", "100", "--format", "flamegraph", "-o", str(profile), "--", *argv]
+        self.popen = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(ROOT))
+        self._ps: psutil.Process | None = None
+
+    @property
+    def ps(self) -> psutil.Process:
+        if self._ps is None:
+            proc = psutil.Process(self.popen.pid)
+            if self.profile is not None:  # the Python process is py-spy's child
+                deadline = time.monotonic() + 10
+                while not proc.children() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+                proc = proc.children()[0]
+            self._ps = proc
+        return self._ps
+
+    def cpu(self) -> float:
+        t = self.ps.cpu_times()
+        return float(t.user + t.system)
+
+    def rss(self) -> int:
+        return int(self.ps.memory_info().rss)
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def output(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    async def stop(self, timeout: float = 30.0) -> int:
+        """Ctrl-C (the Python process, so py-spy writes its profile), then wait; kill if it hangs."""
+        if self.popen.poll() is None:
+            try:
+                os.kill(self.ps.pid, signal.SIGINT)
+            except (ProcessLookupError, psutil.NoSuchProcess):
+                pass
+            deadline = time.monotonic() + timeout
+            while self.popen.poll() is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            if self.popen.poll() is None:
+                self.popen.kill()
+        self.popen.wait(timeout=10)
+        self._log.close()
+        return int(self.popen.returncode)
+
+
+def intake_run(env: dict[str, str], log: Path, *, profile: Path | None = None) -> Proc:
+    return Proc([sys.executable, "-m", "intake", "run"], env, log, profile=profile)
+
+
+def intake_cli(args: list[str], env: dict[str, str], *, input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "intake", *args], env=env, capture_output=True, text=True, input=input,
+                          timeout=timeout, check=False, cwd=str(ROOT))
+
+
+async def wait_port(port: int, proc: Proc, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            await writer.wait_closed()
+            return
+        except OSError:
+            pass
+        if not proc.alive():
+            raise RuntimeError(f"{what} exited ({proc.popen.returncode}):\n{proc.output()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not listen on {port} within {timeout}s:\n{proc.output()[-3000:]}")
+        await asyncio.sleep(0.05)
+
+
+# ---- databases ----------------------------------------------------------------------------------
+
+def dsn(url: str) -> str:
+    """A SQLAlchemy URL as psycopg takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def pg_database(base_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `base_url`, created if missing."""
+    import psycopg
+
+    head, _, _ = base_url.rpartition("/")
+    with psycopg.connect(dsn(base_url), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{head}/{name}"
+
+
+def reset_pg(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn(url), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+def fresh_db(ctx_pg: str | None, folder: Path, name: str) -> str:
+    """An empty, migrated database for one trial: a new SQLite file, or database `<bench>_<name>`
+    on PostgreSQL emptied first. Returns its SQLAlchemy URL (sync form, as INTAKE_DATABASE_URL takes it)."""
+    from intake import app as core
+    from intake.settings import async_url
+
+    if ctx_pg is None:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        url = pg_database(ctx_pg, f"{ctx_pg.rpartition('/')[2]}_{name}")
+        reset_pg(url)
+    core.migrate(async_url(url))
+    return url
+
+
+def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """One read on the database (inbox counts and the like), outside the product."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1]
+        with sqlite3.connect(path, timeout=30) as conn:
+            return list(conn.execute(sql).fetchall())
+    import psycopg
+
+    with psycopg.connect(dsn(url)) as conn:
+        return list(conn.execute(sql).fetchall())  # type: ignore[arg-type]
