@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import sys
 import time
 from typing import Any
@@ -22,6 +23,7 @@ from tests.bot.fakebotapi import FakeBotAPI
 from tests.support import answer_for
 
 UPDATE_TIMEOUT = 60.0
+PRESS = "press:"
 
 
 class TimedBotAPI(FakeBotAPI):
@@ -42,28 +44,51 @@ class TimedBotAPI(FakeBotAPI):
         return await super()._m_sendMessage(token, params)
 
 
-def script(m: int) -> list[str]:
-    """`/start`, then answers to the default questionnaire typed as a person would (options by number)."""
+def script(m: int) -> list[tuple[str, str]]:
+    """`/start`, then answers to the default questionnaire typed as a person would (options by
+    their label), each with a piece of the reply that ends the bot's answer to it (the next prompt)."""
     q = load_default()
     draft = engine.start()
-    texts = ["/start"]
-    while len(texts) < m and (prompt := engine.next_prompt(q, draft)).kind != "review":
+    steps = [("/start", engine.next_prompt(q, draft).text)]
+    while len(steps) < m and (prompt := engine.next_prompt(q, draft)).kind != "review":
         action = answer_for(prompt)
         if isinstance(action, engine.Choose):
-            ids = [o.id for o in prompt.options] or ["yes", "no"]
-            texts.append(str(ids.index(action.option) + 1) if action.option in ids else ("1" if action.option == "yes" else "2"))
+            labels = {o.id: o.text for o in prompt.options}
+            text = labels.get(action.option, action.option)
         elif isinstance(action, engine.Answer):
-            texts.append(action.text)
-        else:
-            texts.append("skip")
+            text = action.text
+        else:  # a command (skip a file question): the button, as a person presses it
+            text = PRESS + "Skip"
         draft = engine.apply(q, draft, action).draft
-    while len(texts) < m:
-        texts.append("/resume")
-    return texts
+        steps.append((text, engine.next_prompt(q, draft).text))
+    while len(steps) < m:
+        steps.append(("/resume", engine.next_prompt(q, draft).text))
+    return steps
 
 
-async def drive(fake: TimedBotAPI, token: str, proc: Proc, chats: int, texts: list[str], first_chat: int) -> dict[str, float]:
-    """Run the closed loops; returns updates/s, p50/p99 latency (ms), CPU ms per update, refusals."""
+def update(fake: TimedBotAPI, chat_id: int, text: str, echo: bool) -> dict[str, Any]:
+    """A text message, or a press on the button labelled so on the bot's newest message with it
+    (the echo bot gets the label as text: it has no buttons)."""
+    if not text.startswith(PRESS):
+        return fake.text_message(chat_id, text)
+    label = text.removeprefix(PRESS)
+    if echo:
+        return fake.text_message(chat_id, label)
+    for (cid, _), message in sorted(fake.messages.items(), key=lambda kv: kv[0][1], reverse=True):
+        if cid != chat_id:
+            continue
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+            for button in row:
+                if button["text"] == label:
+                    return fake.callback(chat_id, str(button["callback_data"]), message)
+    return fake.text_message(chat_id, label)
+
+
+async def drive(fake: TimedBotAPI, token: str, proc: Proc, chats: int, steps: list[tuple[str, str]], first_chat: int, *,
+                echo: bool = False) -> dict[str, float]:
+    """Run the closed loops; returns updates/s, p50/p99 latency (ms), CPU ms per update, refusals.
+    The next update of a chat is sent once the bot's answer to the last one is complete: a message
+    containing the expected text (the echo: the text itself), or a refusal (counted)."""
     deadline = time.monotonic() + 60
     while not any(c.token == token and c.method == "getUpdates" for c in fake.calls):
         if not proc.alive() or time.monotonic() > deadline:
@@ -74,13 +99,18 @@ async def drive(fake: TimedBotAPI, token: str, proc: Proc, chats: int, texts: li
     cpu0 = proc.cpu()
 
     async def chat(chat_id: int) -> None:
-        for text in texts:
+        for text, expect in steps:
+            expect = text if echo else expect
             event = fake.waiter(chat_id)
             event.clear()
             seen = len(fake.replies.get(chat_id, []))
             t0 = time.perf_counter()
-            await fake.inject(token, fake.text_message(chat_id, text))
-            while len(fake.replies.get(chat_id, [])) <= seen:
+            await fake.inject(token, update(fake, chat_id, text, echo))
+
+            def complete() -> bool:
+                return any(expect in body or body.startswith("✗") for _, body in fake.replies.get(chat_id, [])[seen:])
+
+            while not complete():
                 try:
                     await asyncio.wait_for(event.wait(), UPDATE_TIMEOUT)
                 except TimeoutError:
@@ -93,7 +123,7 @@ async def drive(fake: TimedBotAPI, token: str, proc: Proc, chats: int, texts: li
     wall = time.perf_counter() - started
     await asyncio.sleep(0.3)  # let the last replies' bookkeeping finish
     cpu = proc.cpu() - cpu0
-    n = chats * len(texts)
+    n = chats * len(steps)
     refused = sum(1 for i in range(chats) for _, text in fake.replies.get(first_chat + i, []) if text.startswith("✗"))
     return {"updates_s": n / wall, "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
             "cpu_ms_update": cpu * 1000 / n, "refused": float(refused)}
@@ -104,7 +134,7 @@ async def run(ctx: Context) -> Table:
     chats, m = (5, 6) if ctx.quick else (a.chats, a.updates)
     table = Table("telegram", "Telegram: chats × updates through `intake run` vs. a PTB echo bot (same fake Bot API, same limiter)",
                   params={"chats": chats, "updates_per_chat": m, "limiter": a.limiter, "database": "postgresql" if ctx.pg_url else "sqlite"})
-    texts = script(m)
+    steps = script(m)
     fake = TimedBotAPI()
     url = await fake.start()
     counter = itertools.count(1)
@@ -114,12 +144,12 @@ async def run(ctx: Context) -> Table:
             i = next(counter)
             token = f"{800000 + i}:BENCH-ours-{i}"
             folder = ctx.work / f"tg-ours-{i}"
-            db = fresh_db(ctx.pg_url, folder, "telegram")
+            db = await asyncio.to_thread(fresh_db, ctx.pg_url, folder, "telegram")
             env = intake_env(folder / "data", db, INTAKE_TELEGRAM_TOKEN=token, INTAKE_TELEGRAM_API_URL=url)
             profile = ctx.profile_dir / f"telegram-ours-{i}.svg" if ctx.profile_dir and i == 1 else None
             proc = intake_run(env, folder / "run.log", profile=profile)
             try:
-                return await drive(fake, token, proc, chats, texts, next(chat_ids))
+                return await drive(fake, token, proc, chats, steps, next(chat_ids))
             finally:
                 await proc.stop()
 
@@ -130,12 +160,13 @@ async def run(ctx: Context) -> Table:
             folder.mkdir(parents=True, exist_ok=True)
             proc = Proc([sys.executable, "-m", "bench.echo", url, token, "--limiter", a.limiter], intake_env(folder, "sqlite://"), folder / "echo.log")
             try:
-                return await drive(fake, token, proc, chats, texts, next(chat_ids))
+                return await drive(fake, token, proc, chats, steps, next(chat_ids), echo=True)
             finally:
                 await proc.stop()
 
         res = await interleave({"echo": echo, "ours": ours}, ctx.reps)
     finally:
+        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)  # long polls cut at shutdown are expected
         await fake.stop()
     o, e = res["ours"], res["echo"]
     table.row("updates/s", "upd/s", o["updates_s"], ("echo bot", e["updates_s"]))
