@@ -17,13 +17,13 @@ from bench.core import Context, Table, load, machine, print_summary, print_table
 
 # name → (module, what it measures); run in this order by default
 TABLES = {
-    "telegram": ("bench.telegram", "Telegram: chats × updates through `intake run` vs. a PTB echo bot"),
-    "smtp": ("bench.smtp", "SMTP accept vs. aiosmtpd Sink and a durable floor; the inbox drains within the run"),
-    "email": ("bench.email", "email processing to the auto-reply at the relay vs. stdlib parse + reply + aiosmtplib"),
-    "pages": ("bench.pages", "staff pages and `intake review list` at a small vs. a large number of cases"),
-    "memory": ("bench.memory", "RSS growth of `intake run` with open drafts and with submitted cases"),
-    "scaleout": ("bench.scaleout", "2 processes vs. 1 on PostgreSQL; files across two data directories (PostgreSQL only)"),
-    "micro": ("bench.micro", "micro-benchmarks: encryption, engine step, saved answer, queue memory"),
+    "telegram": ("bench.telegram:run", "Telegram: chats × updates through `intake run` vs. a PTB echo bot"),
+    "smtp": ("bench.mailflow:run_smtp", "SMTP accept vs. aiosmtpd Sink and a durable floor; the inbox drains within the run"),
+    "email": ("bench.mailflow:run_email", "email processing to the auto-reply at the relay vs. stdlib parse + reply + aiosmtplib"),
+    "pages": ("bench.pages:run", "staff pages and `intake review list` at a small vs. a large number of cases"),
+    "memory": ("bench.memory:run", "RSS growth of `intake run` with open drafts and with submitted cases"),
+    "scaleout": ("bench.scaleout:run", "2 processes vs. 1 on PostgreSQL; files across two data directories (PostgreSQL only)"),
+    "micro": ("bench.micro:run", "micro-benchmarks: encryption, engine step, saved answer, queue memory"),
 }
 
 
@@ -60,11 +60,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 async def run_one(name: str, ctx: Context) -> Table:
-    module = importlib.import_module(TABLES[name][0])
+    module_name, _, func = TABLES[name][0].partition(":")
     before = load()
     started = time.perf_counter()
     try:
-        table: Table = await module.run(ctx)
+        table: Table = await getattr(importlib.import_module(module_name), func)(ctx)
     except Exception as exc:  # noqa: BLE001 - one broken table must not hide the others
         traceback.print_exc()
         table = Table(name, TABLES[name][1], skipped=f"failed: {type(exc).__name__}: {str(exc)[:300]}")
