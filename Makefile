@@ -36,8 +36,15 @@ pytest: $(STAMP) translations
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# Benchmarks (bench/): every table, or some: `make bench ARGS="telegram smtp --json bench.json"`.
+# PostgreSQL at 127.0.0.1:5432 (database `bench`, created if missing) when it answers, else SQLite;
+# INTAKE_BENCH_DATABASE_URL, when set, wins.
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench
+bench: $(STAMP) translations
+	@if [ -n "$$INTAKE_BENCH_DATABASE_URL" ]; then $(BIN)/python -m bench $(ARGS); \
+	elif $(BIN)/python -c 'import sys; from bench.procs import ensure_pg; ensure_pg(sys.argv[1])' '$(BENCH_PG)'; then \
+	  INTAKE_BENCH_DATABASE_URL='$(BENCH_PG)' $(BIN)/python -m bench $(ARGS); \
+	else $(BIN)/python -m bench $(ARGS); fi
 
 # Re-resolve the pinned dependency set after changing pyproject.toml.
 lock: $(BIN)/python

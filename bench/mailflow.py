@@ -53,7 +53,7 @@ def mail(n: int, tag: str) -> tuple[str, bytes]:
     msg["Subject"] = "A case of forced labour"
     msg["Message-ID"] = f"<bench.{tag}.{n}@example.org>"
     msg.set_content(f"We report forced labour at a construction site, number {n}. Twelve workers, passports held by the employer.\n")
-    return sender, msg.as_bytes()
+    return sender, msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")  # CRLF, as a mail client sends
 
 
 def send_all(port: int, clients: int, per_client: int, tag: str) -> tuple[float, float, int]:

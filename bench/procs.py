@@ -178,3 +178,15 @@ def query(url: str, sql: str) -> list[tuple[Any, ...]]:
 
     with psycopg.connect(dsn(url)) as conn:
         return list(conn.execute(sql).fetchall())  # type: ignore[arg-type]
+
+
+def ensure_pg(url: str) -> None:
+    """Exit 0 when the PostgreSQL server of `url` answers (its database created if missing), 1 if not
+    (`make bench` then runs on SQLite and skips the PostgreSQL-only table)."""
+    try:
+        server = url.rpartition("/")[0] + "/postgres"
+        pg_database(server, url.rpartition("/")[2])
+    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL here
+        print(f"PostgreSQL at {url.split('@')[-1]} not reachable ({type(exc).__name__}): benchmarking on SQLite", file=sys.stderr)
+        sys.exit(1)
+    print(f"benchmarking on PostgreSQL: {url.split('@')[-1]}", file=sys.stderr)

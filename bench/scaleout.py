@@ -19,6 +19,7 @@ import smtplib
 import sys
 import time
 from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Any
 
 from bench.core import Context, Table, Trial, interleave
@@ -93,13 +94,15 @@ async def files_across(ctx: Context) -> tuple[bool, str]:
     def send(body: str, subject: str, reply_to: str | None = None, attach: bool = False) -> None:
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = sender, "cases@localhost", subject
+        msg["Message-ID"] = make_msgid("bench", domain="ngo.example.org")
         if reply_to:
             msg["In-Reply-To"] = reply_to
+            msg["References"] = reply_to
         msg.set_content(body)
         if attach:
             msg.add_attachment(evidence, maintype="application", subtype="pdf", filename="contract.pdf")
         with smtplib.SMTP("127.0.0.1", int(env_a["INTAKE_SMTP_PORT"]), timeout=60) as s:
-            s.sendmail(sender, ["cases@localhost"], msg.as_bytes())
+            s.sendmail(sender, ["cases@localhost"], msg.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
 
     async def next_mail(n: int) -> EmailMessage:
         deadline = time.monotonic() + 120
@@ -123,16 +126,17 @@ async def files_across(ctx: Context) -> tuple[bool, str]:
         ready = await next_mail(2)
         await asyncio.to_thread(send, "SUBMIT", "Re: " + str(ready["Subject"]), str(ready["Message-ID"]))
         await next_mail(3)
-        assert b.client is not None
+        assert a.client is not None and b.client is not None
         view = (await b.client.get(f"/api/cases/{ref}")).json()
         files = view.get("attachments") or []
         if not files:
             return False, "host B shows no attachment"
+        want = hashlib.sha256(evidence).hexdigest()
+        control = await a.client.get(f"/cases/{ref}/files/{files[0]['id']}")
+        via_a = "same bytes" if control.status_code == 200 and hashlib.sha256(control.content).hexdigest() == want else f"HTTP {control.status_code}"
         got = await b.client.get(f"/cases/{ref}/files/{files[0]['id']}")
-        if got.status_code != 200:
-            return False, f"download through host B: HTTP {got.status_code}"
-        same = hashlib.sha256(got.content).hexdigest() == hashlib.sha256(evidence).hexdigest()
-        return same, "same bytes" if same else "different bytes"
+        via_b = "same bytes" if got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == want else f"HTTP {got.status_code}"
+        return via_b == "same bytes", f"via host A (control): {via_a}; via host B: {via_b}"
     except Exception as exc:  # noqa: BLE001 - a functional check: report, do not crash
         return False, f"{type(exc).__name__}: {str(exc)[:200]}"
     finally:
