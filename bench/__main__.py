@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="tiny sizes, one repetition: proves the harness works, measures nothing")
     p.add_argument("--reps", type=int, default=3, help="repetitions of every trial, interleaved with its floor's (default 3)")
     p.add_argument("--profile", nargs="?", const=Path("bench-profiles"), type=Path, default=None,
-                   help="record our process with py-spy (flamegraph SVG) in the telegram and email tables (default folder ./bench-profiles)")
+                   help="record the first `intake run` of the telegram and email tables with py-spy: collapsed stacks (.folded, for flamegraph.pl / speedscope) and a text summary (.txt) in this folder (default ./bench-profiles)")
     p.add_argument("--database-url", default=os.environ.get("INTAKE_BENCH_DATABASE_URL"),
                    help="PostgreSQL (postgresql+psycopg://…) for every table; default $INTAKE_BENCH_DATABASE_URL, else SQLite. "
                         "Databases <name>_<table> are created on the same server and emptied.")

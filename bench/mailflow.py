@@ -176,10 +176,12 @@ async def run_email(ctx: Context) -> Table:
                   params={"emails": n, "clients": clients, "database": "postgresql" if ctx.pg_url else "sqlite"})
     relay, relay_server, relay_port = await start_relay()
     counter = itertools.count(1)
+    profiled: list[int] = []  # only the first run of ours is profiled
 
     async def flow(proc: Proc, port: int, what: str) -> dict[str, float]:
         await serving(proc, port, what)
         relay.times.clear()
+        proc.profile_start()
         cpu0 = proc.cpu()
         start, end, acked = await asyncio.to_thread(send_all, port, clients, n // clients, f"e{next(counter)}")
         deadline = time.monotonic() + max(120.0, n * 1.0)
@@ -190,18 +192,21 @@ async def run_email(ctx: Context) -> Table:
             except TimeoutError:
                 if not proc.alive():
                     raise RuntimeError(f"{what} died:\n{proc.output()[-2000:]}") from None
+        cpu = proc.cpu() - cpu0
+        await proc.profile_stop()
         got = len(relay.times)
         if got < acked:
             raise RuntimeError(f"{what}: {got} of {acked} replies within the time allowed")
         last = relay.times[acked - 1]
-        return {"msgs_s": acked / (last - start), "cpu_ms_msg": (proc.cpu() - cpu0) * 1000 / acked}
+        return {"msgs_s": acked / (last - start), "cpu_ms_msg": cpu * 1000 / acked}
 
     async def ours() -> dict[str, float]:
         i = next(counter)
         folder = ctx.work / f"email-ours-{i}"
         db = await asyncio.to_thread(fresh_db, ctx.pg_url, folder, "email")
         env = intake_env(folder / "data", db, INTAKE_RELAY_URL=f"smtp://127.0.0.1:{relay_port}")
-        profile = ctx.profile_dir / "email-ours-1.svg" if ctx.profile_dir and i == 1 else None
+        profile = ctx.profile_dir / "email-ours-1.folded" if ctx.profile_dir and not profiled else None
+        profiled.append(i)
         proc = intake_run(env, folder / "run.log", profile=profile)
         try:
             return await flow(proc, int(env["INTAKE_SMTP_PORT"]), "intake run")
@@ -224,5 +229,5 @@ async def run_email(ctx: Context) -> Table:
     table.row("emails to auto-reply per second", "msg/s", o["msgs_s"], ("parse + reply + aiosmtplib", f["msgs_s"]))
     table.row("CPU per email (server process)", "ms", o["cpu_ms_msg"], ("parse + reply + aiosmtplib", f["cpu_ms_msg"]))
     if ctx.profile_dir:
-        table.notes.append(f"py-spy flamegraph of the first `intake run`: {ctx.profile_dir / 'email-ours-1.svg'}")
+        table.notes.append(f"py-spy profile of the first `intake run` (collapsed stacks; summary in .txt): {ctx.profile_dir / 'email-ours-1.folded'}")
     return table

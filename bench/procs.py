@@ -41,30 +41,38 @@ def intake_env(data_dir: Path, db_url: str, **extra: str) -> dict[str, str]:
 
 
 class Proc:
-    """A subprocess with its output in a log file; `cpu()` and `rss()` of the Python process (under
-    py-spy when profiling: the child py-spy started)."""
+    """A subprocess with its output in a log file; `cpu()` and `rss()` of it (psutil); py-spy
+    attached between `profile_start()` and `profile_stop()` when given a profile path."""
 
     def __init__(self, argv: list[str], env: dict[str, str], log: Path, *, profile: Path | None = None) -> None:
         self.log_path = log
         self._log = log.open("w")
-        self.profile = profile
-        if profile is not None:
-            pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-            argv = [pyspy, "record", "--idle", "--rate", "100", "--format", "flamegraph", "-o", str(profile), "--", *argv]
+        self.profile = profile  # where py-spy's samples go, if anywhere
+        self._spy: subprocess.Popen[bytes] | None = None
         self.popen = subprocess.Popen(argv, env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(ROOT))
-        self._ps: psutil.Process | None = None
+        self.ps = psutil.Process(self.popen.pid)
 
-    @property
-    def ps(self) -> psutil.Process:
-        if self._ps is None:
-            proc = psutil.Process(self.popen.pid)
-            if self.profile is not None:  # the Python process is py-spy's child
-                deadline = time.monotonic() + 10
-                while not proc.children() and time.monotonic() < deadline:
-                    time.sleep(0.02)
-                proc = proc.children()[0]
-            self._ps = proc
-        return self._ps
+    def profile_start(self) -> None:
+        """Attach py-spy (when a profile path was given), so only the measured work is sampled."""
+        if self.profile is None:
+            return
+        pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        self._spy = subprocess.Popen([pyspy, "record", "--pid", str(self.popen.pid), "--rate", "100", "--format", "raw",
+                                      "-o", str(self.profile)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    async def profile_stop(self) -> None:
+        """Detach py-spy: it writes the collapsed stacks, summarised in a .txt beside them."""
+        if self._spy is None:
+            return
+        self._spy.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while self._spy.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self._spy.poll() is None:
+            self._spy.kill()
+        self._spy = None
+        if self.profile is not None and self.profile.exists():
+            summarise_profile(self.profile)
 
     def cpu(self) -> float:
         t = self.ps.cpu_times()
@@ -81,10 +89,11 @@ class Proc:
         return self.log_path.read_text(errors="replace")
 
     async def stop(self, timeout: float = 30.0) -> int:
-        """Ctrl-C (the Python process, so py-spy writes its profile), then wait; kill if it hangs."""
+        """Ctrl-C, then wait; kill if it hangs."""
+        await self.profile_stop()
         if self.popen.poll() is None:
             try:
-                os.kill(self.ps.pid, signal.SIGINT)
+                os.kill(self.popen.pid, signal.SIGINT)
             except (ProcessLookupError, psutil.NoSuchProcess):
                 pass
             deadline = time.monotonic() + timeout
@@ -92,9 +101,44 @@ class Proc:
                 await asyncio.sleep(0.05)
             if self.popen.poll() is None:
                 self.popen.kill()
-        self.popen.wait(timeout=10)
+        self.popen.wait(timeout=30)
         self._log.close()
         return int(self.popen.returncode)
+
+
+OURS = ("intake/", "storage/", "bot/", "mail/", "review/", "casework/")
+
+
+def summarise_profile(raw: Path, top: int = 40) -> Path:
+    """A text summary beside py-spy's collapsed stacks (`--format raw`, which flamegraph.pl,
+    inferno or speedscope.app turn into a flamegraph): the functions with the most samples,
+    inclusive (a stack counted once per function in it) and self, ours first. CPU time only."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [f for f in stack.split(";") if f]
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+        if frames:
+            own[frames[-1]] = own.get(frames[-1], 0) + n
+    total = max(total, 1)
+
+    def ranked(d: dict[str, int], ours: bool) -> list[str]:
+        rows = sorted(d.items(), key=lambda kv: kv[1], reverse=True)
+        return [f"{100 * n / total:6.1f}%  {name}" for name, n in rows if not ours or any(o in name for o in OURS)][:top]
+
+    lines = [f"py-spy profile {raw.name}: {total} samples (100 Hz, CPU only, every thread)", "",
+             "our code, inclusive:", *ranked(inclusive, True), "", "our code, self:", *ranked(own, True), "",
+             "every frame, inclusive:", *ranked(inclusive, False), "", "every frame, self:", *ranked(own, False)]
+    out = raw.with_suffix(".txt")
+    out.write_text("\n".join(lines) + "\n")
+    return out
 
 
 def intake_run(env: dict[str, str], log: Path, *, profile: Path | None = None) -> Proc:
