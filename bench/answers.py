@@ -36,7 +36,7 @@ async def ours(url: str, tag: str, c: int, seconds: float) -> dict[str, Any]:
     from intake.settings import Settings, async_url
     from tests.support import answer_for
 
-    settings = Settings(env="development", data_dir=Path(f"/tmp/bench-answers-{tag}"), database_url=async_url(url),  # noqa: S108
+    settings = Settings(env="development", data_dir=Path(f"/tmp/bench-answers-{tag}"), database_url=async_url(url),
                         secret_keys=BENCH_KEY, _env_file=None)  # type: ignore[call-arg]
     app = core.build(settings)
     await app.store.prepare(now=app.clock())
@@ -73,7 +73,7 @@ async def raw(url: str, tag: str, c: int, seconds: float) -> dict[str, Any]:
     async with conns[0].transaction():
         await conns[0].execute(f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, v BYTEA, version INT)")
     for k in range(c):
-        await conns[0].execute(f"INSERT INTO {table} VALUES (%s, %s, 0) ON CONFLICT (id) DO NOTHING", (f"{tag}-{k}", os.urandom(BLOB)))  # noqa: S608
+        await conns[0].execute(f"INSERT INTO {table} VALUES (%s, %s, 0) ON CONFLICT (id) DO NOTHING", (f"{tag}-{k}", os.urandom(BLOB)))
     counts = [0] * c
     stop = asyncio.Event()
     blob = os.urandom(BLOB)
@@ -82,7 +82,7 @@ async def raw(url: str, tag: str, c: int, seconds: float) -> dict[str, Any]:
         conn = conns[k]
         while not stop.is_set():
             async with conn.transaction():
-                await conn.execute(f"UPDATE {table} SET v = %s, version = version + 1 WHERE id = %s", (blob, f"{tag}-{k}"))  # noqa: S608
+                await conn.execute(f"UPDATE {table} SET v = %s, version = version + 1 WHERE id = %s", (blob, f"{tag}-{k}"))
             counts[k] += 1
 
     result = await window([work(k) for k in range(c)], stop, seconds, counts)

@@ -26,7 +26,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 
 from bench.core import Context, Table, interleave
-from bench.procs import Proc, fresh_db, free_port, intake_env, intake_run, query, wait_port
+from bench.procs import Proc, free_port, fresh_db, intake_env, intake_run, query, wait_port
 
 ADDRESS = "cases@localhost"
 
@@ -100,7 +100,7 @@ def floor_proc(mode: str, folder: Path, port: int, *, db: str = "", relay: int =
 async def run_smtp(ctx: Context) -> Table:
     a = ctx.args
     clients, per = (2, 10) if ctx.quick else (a.clients, a.messages)
-    n = clients * per
+    clients * per
     table = Table("smtp", "SMTP accept: clients × messages to `intake run` vs. aiosmtpd Sink and a durable floor (INSERT + COMMIT)",
                   params={"clients": clients, "messages_per_client": per, "database": "postgresql" if ctx.pg_url else "sqlite"})
     relay, relay_server, relay_port = await start_relay()

@@ -46,6 +46,7 @@ class Proc:
 
     def __init__(self, argv: list[str], env: dict[str, str], log: Path, *, profile: Path | None = None) -> None:
         self.log_path = log
+        log.parent.mkdir(parents=True, exist_ok=True)
         self._log = log.open("w")
         self.profile = profile  # where py-spy's samples go, if anywhere
         self._spy: subprocess.Popen[bytes] | None = None
@@ -230,7 +231,7 @@ def ensure_pg(url: str) -> None:
     try:
         server = url.rpartition("/")[0] + "/postgres"
         pg_database(server, url.rpartition("/")[2])
-    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL here
+    except Exception as exc:
         print(f"PostgreSQL at {url.split('@')[-1]} not reachable ({type(exc).__name__}): benchmarking on SQLite", file=sys.stderr)
         sys.exit(1)
     print(f"benchmarking on PostgreSQL: {url.split('@')[-1]}", file=sys.stderr)

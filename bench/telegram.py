@@ -108,7 +108,7 @@ async def drive(fake: TimedBotAPI, token: str, proc: Proc, chats: int, steps: li
             t0 = time.perf_counter()
             await fake.inject(token, update(fake, chat_id, text, echo))
 
-            def complete() -> bool:
+            def complete(expect: str = expect, seen: int = seen) -> bool:
                 return any(expect in body or body.startswith("✗") for _, body in fake.replies.get(chat_id, [])[seen:])
 
             while not complete():
