@@ -44,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
                    help="where seeded SQLite databases are kept between runs (default bench/.cache)")
     g = p.add_argument_group("sizes")
     g.add_argument("--chats", type=int, default=50, help="telegram: concurrent chats (default 50)")
-    g.add_argument("--updates", type=int, default=31, help="telegram: updates per chat (default 31)")
+    g.add_argument("--updates", type=int, default=10, help="telegram: updates per chat (default 10; the issue's first figures used 31)")
     g.add_argument("--limiter", choices=["aio", "none"], default="aio", help="telegram: the echo bot's rate limiter (default aio, as ours)")
     g.add_argument("--clients", type=int, default=8, help="smtp: concurrent SMTP clients (default 8)")
     g.add_argument("--messages", type=int, default=50, help="smtp: messages per client (default 50)")
