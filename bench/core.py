@@ -9,6 +9,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -123,8 +124,10 @@ async def interleave(trials: dict[str, Trial], reps: int) -> dict[str, dict[str,
     for rep in range(reps):
         order = names[rep % len(names):] + names[: rep % len(names)]
         for name in order:
-            print(f"  · {name} (repetition {rep + 1}/{reps})", file=sys.stderr, flush=True)
+            print(f"  · {name} (repetition {rep + 1}/{reps})", end="", file=sys.stderr, flush=True)
+            started = time.perf_counter()
             result = await trials[name]()
+            print(f" {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
             for metric, value in result.items():
                 out[name].setdefault(metric, []).append(value)
     return out
