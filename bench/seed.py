@@ -2,20 +2,22 @@
 (a fresh data key per case, the draft encrypted with it, a submitter; no audit events), several cases per transaction. Submitted cases get a `submitted_at` a minute apart, so
 queue order is meaningful; drafts stay open drafts (each its own submitter).
 
-Submitted cases come from 1,000 submitters (organisations send several cases); each draft has its own.
+Submitted cases come from 1,000 submitters (per seeding process) (organisations send several cases); each draft has its own.
 Answers vary across cases: the abuse form cycles through the questionnaire's options (a filter
 matches a fraction), the organisation's name carries a keyword `kw<i mod 997>` (a search for one
 keyword matches about N/997 cases) and the country cycles through a few.
 
 Seeded databases are kept (SQLite files in the cache folder; PostgreSQL databases
 `<bench db>_seed_<status>_<n>`) and reused while the schema head and the count are unchanged.
-`python -m bench.seed URL N [--status draft|submitted]` seeds an existing migrated database."""
+On PostgreSQL one seeding process per CPU writes a slice each.
+`python -m bench.seed URL N [--start S] [--status draft|submitted]` seeds an existing migrated database."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import secrets
 import sys
 import time
@@ -87,7 +89,8 @@ async def seed(url: str, data_dir: Path, n: int, *, status: str = "submitted", b
                 for i in range(lo, min(n, lo + batch)):
                     now = epoch + timedelta(minutes=i)
                     # submitted cases come from 1,000 organisations (several cases each); every draft has its own submitter
-                    who = f"bench-{status}-{i % 1000 if status == 'submitted' else i}"
+                    # (per seeding process: parallel ones never wait on each other's new submitters)
+                    who = f"bench-{status}-{start}-{i % 1000}" if status == "submitted" else f"bench-{status}-{i}"
                     if who not in subs:
                         subs[who] = (await uow.submitters.get_or_create(channel="telegram", identity=who, lang="en", now=now)).id
                     draft = varied(base, i, forms) if status == "submitted" else engine.start().model_dump(mode="json") | {
@@ -123,6 +126,20 @@ def count(url: str, status: str) -> int:
         return -1
 
 
+async def seed_parallel(url: str, data_dir: Path, n: int, *, status: str, jobs: int = 0) -> float:
+    """PostgreSQL takes several writers: one seeding process per CPU, each a slice of the indexes."""
+    jobs = jobs or max(1, os.cpu_count() or 1)
+    started = time.perf_counter()
+    step = -(-n // jobs)
+    procs = [await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.seed", url, str(min(n, lo + step)), "--start", str(lo), "--status", status, "--data-dir", str(data_dir),
+        cwd=str(Path(__file__).resolve().parent.parent)) for lo in range(0, n, step)]
+    codes = [await p.wait() for p in procs]
+    if any(codes):
+        raise RuntimeError(f"a seeding process failed: {codes}")
+    return time.perf_counter() - started
+
+
 async def seeded(n: int, *, status: str, cache: Path, pg_url: str | None) -> tuple[str, Path]:
     """A database with exactly `n` cases of `status` and the bench staff account, seeded if the
     cached one is missing or stale. Returns (URL, data dir)."""
@@ -146,7 +163,7 @@ async def seeded(n: int, *, status: str, cache: Path, pg_url: str | None) -> tup
         marker.unlink(missing_ok=True)
         await asyncio.to_thread(core.migrate, async_url(url))
         print(f"  seeding {n} {status} cases into {url.split('@')[-1]} (kept for the next runs)", file=sys.stderr, flush=True)
-        seconds = await seed(url, data_dir, n, status=status)
+        seconds = await (seed_parallel(url, data_dir, n, status=status) if pg_url else seed(url, data_dir, n, status=status))
         print(f"  seeded {n} in {seconds:.0f} s ({n / max(seconds, 1e-9):.0f} cases/s)", file=sys.stderr, flush=True)
         env = intake_env(data_dir, url)
         r = await asyncio.to_thread(intake_cli, ["staff", "add", STAFF_EMAIL, "--role", "reviewer", "--password-stdin"], env,
@@ -163,9 +180,10 @@ def main() -> None:
     p.add_argument("n", type=int)
     p.add_argument("--status", choices=["draft", "submitted"], default="submitted")
     p.add_argument("--data-dir", type=Path, default=Path("var"))
+    p.add_argument("--start", type=int, default=0, help="first case index (several processes seed slices)")
     args = p.parse_args()
-    seconds = asyncio.run(seed(args.url, args.data_dir, args.n, status=args.status))
-    print(f"seeded {args.n} {args.status} cases in {seconds:.1f} s")
+    seconds = asyncio.run(seed(args.url, args.data_dir, args.n, status=args.status, start=args.start))
+    print(f"seeded cases {args.start}..{args.n - 1} ({args.status}) in {seconds:.1f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":
