@@ -9,7 +9,8 @@
 Replies to what a submitter just did are paced per chat only: 50 people talking to the bot each
 get their answers at their own chat's pace, and the bot as a whole is not held to 30/s (nor to
 1/s). Messages nobody just asked for — staff alerts, follow-ups and decisions, retention notices,
-which come in bulk — also take a token of the global 30/s bucket (aiolimiter's leaky bucket).
+which come in bulk — also take a slot of the global 30/s bucket (aiolimiter's leaky bucket, one
+slot deep, so no second ever holds more than 30).
 Edits and callback answers add no message to the chat and are not paced. A 429 still happens
 (another process sends to the same chat; Telegram's own judgement): its retry_after holds that
 chat here and the delivery worker retries the row after exactly that wait.
@@ -37,7 +38,7 @@ class Pacer:
         self.group_interval = 60.0 / group_per_minute
         self.burst = max(burst, 1)
         self.clock = clock
-        self.global_bucket = AsyncLimiter(global_rate, 1.0)
+        self.global_bucket = AsyncLimiter(1, 1.0 / global_rate)  # evenly spaced: never more than the rate in any second
         self._chats: dict[int, tuple[float, float]] = {}  # chat → (tokens, at); tokens < 0: reserved ahead
 
     def _interval(self, chat_id: int) -> float:
