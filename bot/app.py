@@ -65,7 +65,7 @@ def bot_id(settings: Settings) -> str:
     return settings.telegram_token.get_secret_value().split(":", 1)[0]
 
 
-def build_bot(settings: Settings) -> ExtBot[int]:
+def build_bot(settings: Settings) -> ExtBot[None]:
     """A Bot API client for `settings`: API root and local mode. No PTB rate limiter: its one
     30/s bucket over every call capped the whole bot; `bot.pacing` paces by chat instead, and a
     429 is handed to the delivery worker's retry curve."""

@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -48,7 +49,7 @@ class Leader:
         """Whether other processes can share the database (PostgreSQL), so an election is needed."""
         return self.db.dialect == "postgresql"
 
-    async def run(self, work: Callable[[], Awaitable[None]]) -> None:
+    async def run(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Forever (until cancelled): be elected, then run `work` while the lock is held."""
         if not self.shared:
             self.leading = True
@@ -91,9 +92,9 @@ class Leader:
         self.leading = True
         return True
 
-    async def _while_held(self, work: Callable[[], Awaitable[None]]) -> None:
+    async def _while_held(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `work` and, beside it, check the connection; whichever ends first ends both."""
-        task = asyncio.create_task(work(), name=f"elected:{self.name}")
+        task: asyncio.Task[None] = asyncio.create_task(work(), name=f"elected:{self.name}")
         try:
             while not task.done():
                 done, _ = await asyncio.wait({task}, timeout=self.check)

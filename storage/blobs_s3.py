@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import boto3
 from botocore.config import Config
@@ -25,6 +25,7 @@ from storage.crypto import DataKey
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 
 class _Parts(io.RawIOBase):
@@ -86,7 +87,7 @@ class S3BlobStore:
 
     async def put(self, session: AsyncSession, data_key: DataKey, attachment_id: str, plaintext: bytes) -> str:
         sealed = seal(data_key, attachment_id, plaintext)
-        await asyncio.to_thread(self.client.upload_fileobj, _Parts(sealed), self.bucket, self._key(sealed.ref))
+        await asyncio.to_thread(self.client.upload_fileobj, cast("IO[Any]", _Parts(sealed)), self.bucket, self._key(sealed.ref))
         return sealed.ref
 
     async def get(self, session: AsyncSession, data_key: DataKey, attachment_id: str, ref: str) -> bytes:
@@ -109,7 +110,7 @@ class S3BlobStore:
         return buf
 
     async def delete(self, session: AsyncSession | None, refs: Sequence[str]) -> None:
-        keys = [{"Key": self._key(r)} for r in refs]
+        keys: list[ObjectIdentifierTypeDef] = [{"Key": self._key(r)} for r in refs]
         for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
             await asyncio.to_thread(self.client.delete_objects, Bucket=self.bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True})
 

@@ -6,7 +6,6 @@ one process and nothing to elect."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from intake.app import App
 from tests.bot.fakebotapi import FakeBotAPI
 from tests.e2e_support import IntakeRun, terminate, wait_for
 from tests.test_cli import env_for, free_port
-from tests.test_crash_telegram import CHATS, COMMANDS, TOKEN, everything_answered, report, replies
+from tests.test_crash_telegram import CHATS, COMMANDS, TOKEN, everything_answered, replies, report
 
 
 class CountingBotAPI(FakeBotAPI):
