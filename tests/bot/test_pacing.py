@@ -4,6 +4,7 @@ their own chat's rate (a burst of 3, then 1 per second), the bot as a whole not 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -14,7 +15,7 @@ import pytest
 from bot.pacing import Pacer
 from intake.app import App
 from intake.app import build as build_core
-from tests.bot.conftest import RunnerFactory
+from tests.bot.conftest import Runner, RunnerFactory
 from tests.bot.fakebotapi import FakeBotAPI
 
 CHATS = [880000 + n for n in range(50)]
@@ -58,13 +59,7 @@ async def delivered(app: App, fake: TimedBotAPI, total: int, timeout: float = 60
     while len(fake.all_times()) < total:
         assert time.monotonic() < deadline, f"{len(fake.all_times())} of {total} sent"
         app.delivery.wake()
-        await _sleep(0.05)
-
-
-async def _sleep(s: float) -> None:
-    import asyncio
-
-    await asyncio.sleep(s)
+        await asyncio.sleep(0.05)
 
 
 def most_in_one_second(times: list[float]) -> int:
@@ -78,6 +73,7 @@ def most_in_one_second(times: list[float]) -> int:
 
 async def test_replies_paced_per_chat_not_per_bot(app: App, make_runner: RunnerFactory, fake: TimedBotAPI) -> None:
     core = build_core(app.settings.model_copy(update={"telegram_chat_interval": 1.0, "telegram_chat_burst": 3, "delivery_concurrency": 64}), clock=app.clock)
+    runner: Runner | None = None
     try:
         await queue(core, CHATS, 5, "reply")
         started = time.monotonic()
@@ -94,11 +90,14 @@ async def test_replies_paced_per_chat_not_per_bot(app: App, make_runner: RunnerF
         assert peak > 30  # the bot is not held to Telegram's 30/s bulk limit for replies
         assert took < 15  # nor to 1/s: 250 messages to 50 chats in about the time of 3 per chat
     finally:
+        if runner is not None and runner.running:
+            await runner.stop()  # before the store it uses is closed
         await core.store.close()
 
 
 async def test_notices_held_to_the_global_rate(app: App, make_runner: RunnerFactory, fake: TimedBotAPI) -> None:
     core = build_core(app.settings.model_copy(update={"telegram_chat_interval": 1.0, "telegram_global_rate": 20.0, "delivery_concurrency": 64}), clock=app.clock)
+    runner: Runner | None = None
     try:
         await queue(core, CHATS, 1, "notice")
         started = time.monotonic()
@@ -109,6 +108,8 @@ async def test_notices_held_to_the_global_rate(app: App, make_runner: RunnerFact
         print(f"\n50 notices at a global 20/s: {took:.2f} s, at most {peak} in one second")
         assert peak <= 21 and took >= 1.4
     finally:
+        if runner is not None and runner.running:
+            await runner.stop()  # before the store it uses is closed
         await core.store.close()
 
 
