@@ -88,7 +88,7 @@ async def test_replies_paced_per_chat_not_per_bot(app: App, make_runner: RunnerF
             for i in range(3, 5):  # after the burst of 3, one a second in this chat
                 assert times[i] - times[i - 3] >= 0.95, (chat, [round(t - times[0], 2) for t in times])
         assert peak > 30  # the bot is not held to Telegram's 30/s bulk limit for replies
-        assert took < 15  # nor to 1/s: 250 messages to 50 chats in about the time of 3 per chat
+        assert len(CHATS) * 5 / took > 5  # nor to 1/s (ideal: 250 messages in ~2 s; the batch waits for its slowest chat)
     finally:
         if runner is not None and runner.running:
             await runner.stop()  # before the store it uses is closed
