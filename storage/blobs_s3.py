@@ -3,7 +3,8 @@
 Objects are the same envelope as every blob backend (see `storage.blobs`), keyed
 `prefix/ab/cdef…` by the sha256 of the ciphertext; the store sees ciphertext only. boto3's client
 is thread-safe and blocking, so each call runs in a worker thread. Uploads go through boto3's
-transfer manager (multipart above 8 MiB), fed from views of the ciphertext without a joined copy.
+transfer manager (multipart above 8 MiB, two parts at a time), fed from views of the ciphertext
+without a joined copy.
 The endpoint, region and credentials come from INTAKE_BLOB_S3_*; without them boto3's own chain
 (environment, instance profile) applies.
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any, cast
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +28,9 @@ from storage.crypto import DataKey
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
     from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
+
+
+UPLOAD = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)  # at most two 8 MiB parts in memory beside the ciphertext
 
 
 class _Parts(io.RawIOBase):
@@ -87,7 +92,7 @@ class S3BlobStore:
 
     async def put(self, session: AsyncSession, data_key: DataKey, attachment_id: str, plaintext: bytes) -> str:
         sealed = seal(data_key, attachment_id, plaintext)
-        await asyncio.to_thread(self.client.upload_fileobj, cast("IO[Any]", _Parts(sealed)), self.bucket, self._key(sealed.ref))
+        await asyncio.to_thread(self.client.upload_fileobj, cast("IO[Any]", _Parts(sealed)), self.bucket, self._key(sealed.ref), Config=UPLOAD)
         return sealed.ref
 
     async def get(self, session: AsyncSession, data_key: DataKey, attachment_id: str, ref: str) -> bytes:

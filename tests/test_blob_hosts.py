@@ -5,6 +5,7 @@ real HTTP, real boto3). Each process has its own data directory, as on two machi
 from __future__ import annotations
 
 import os
+import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from intake import app as core
 from intake.settings import Settings
 from review.auth import AuthService
 from review.web import create_app
+from storage.blobs import DatabaseBlobStore
 from tests.blob_support import stored_blobs
 from tests.conftest import TEST_KEY
 from tests.review.conftest import PASSWORD, cheap_hasher, make_case
@@ -97,3 +99,36 @@ async def test_shredding_deletes_from_the_shared_store(hosts: tuple[core.App, co
         assert case is not None
         await uow.cases.delete_draft(case.id, now=two.clock())
     assert await stored_blobs(one) == {}
+
+
+async def test_a_large_file_is_not_held_three_times(hosts: tuple[core.App, core.App]) -> None:
+    """20 MB in and out: the database store adds about one ciphertext copy on the way in (chunks
+    are views of it) and one on the way out (the chunks gathered into one buffer) beside the
+    plaintext; S3 goes through multipart upload (8 MiB parts) and back (not measured: moto's
+    server runs in this process, so its own copies would count)."""
+    one, two = hosts
+    size = 20 * 1024 * 1024
+    evidence = os.urandom(size)
+    await one.cases.resume("telegram", "5550003")
+    async with one.store.write() as uow:
+        case = await uow.cases.open_draft((await uow.submitters.find(channel="telegram", identity="5550003")).id)  # type: ignore[union-attr]
+        assert case is not None
+    tracemalloc.start()
+    try:
+        async with one.store.write() as uow:
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            record = await uow.attachments.add(case_id=case.id, filename="big.bin", data=evidence, now=one.clock(), source="telegram")
+            put_peak = tracemalloc.get_traced_memory()[1] - base
+        async with two.store.read() as uow:
+            base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            back = await uow.attachments.read(case.id, record.id)
+            get_peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert back == evidence
+    print(f"\n{type(one.store.blobs).__name__}: 20 MB put peak +{put_peak / size:.2f}×, get peak +{get_peak / size:.2f}× the file")
+    if isinstance(one.store.blobs, DatabaseBlobStore):
+        assert put_peak < 1.5 * size  # the ciphertext (+ a chunk or two), not ciphertext + a joined copy
+        assert get_peak < 2.5 * size  # the gathered ciphertext + the plaintext, no third copy
