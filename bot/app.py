@@ -7,7 +7,7 @@ import logging
 import os
 
 from telegram import BotCommand
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 
 from intake import languages
 from intake.channels import Channel
@@ -65,10 +65,10 @@ def bot_id(settings: Settings) -> str:
     return settings.telegram_token.get_secret_value().split(":", 1)[0]
 
 
-def build_bot(settings: Settings) -> ExtBot[int]:
-    """A Bot API client for `settings`: API root, local mode and PTB's AIORateLimiter (which
-    spaces our calls to Telegram's limits; a 429 is not retried here but handed to the delivery
-    worker's retry curve)."""
+def build_bot(settings: Settings) -> ExtBot[None]:
+    """A Bot API client for `settings`: API root and local mode. No PTB rate limiter: its one
+    30/s bucket over every call capped the whole bot; `bot.pacing` paces by chat instead, and a
+    429 is handed to the delivery worker's retry curve."""
     if settings.telegram_token is None:
         raise TelegramNotConfigured("INTAKE_TELEGRAM_TOKEN is not set")
     quiet_library_logs()
@@ -78,7 +78,6 @@ def build_bot(settings: Settings) -> ExtBot[int]:
         base_url=f"{root}/bot",
         base_file_url=f"{root}/file/bot",
         local_mode=settings.telegram_local_mode,
-        rate_limiter=AIORateLimiter(max_retries=0),
     )
 
 

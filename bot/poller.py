@@ -6,6 +6,11 @@ transaction and committed; only then does the offset move past it, and the next 
 A crash anywhere before the commit leaves the batch unconfirmed: Telegram hands it out again and
 the inbox's dedup key absorbs what was stored already. The long poll is an ordinary cancellable
 HTTP request, so a stop takes milliseconds, not the poll timeout.
+
+Several processes on one PostgreSQL: one polls, elected by an advisory lock (`intake.leader`); the
+others stand by and one of them takes over within seconds when the holder dies. The new poller
+starts without an offset, so Telegram hands it every update not yet confirmed — those the dead
+one had committed are absorbed by the inbox's dedup key, none is lost.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import httpx
 from bot.accept import store_updates, update_id_of
 from bot.app import ALLOWED_UPDATES, bot_id
 from intake.app import App
+from intake.leader import Leader
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +52,7 @@ class Poller:
 
     name = "telegram poller"
 
-    def __init__(self, app: App, *, timeout: float = 30.0, limit: int = 100) -> None:
+    def __init__(self, app: App, *, timeout: float = 30.0, limit: int = 100, leader: Leader | None = None) -> None:
         settings = app.settings
         assert settings.telegram_token is not None
         self.app = app
@@ -60,26 +66,26 @@ class Poller:
         self.changed = asyncio.Condition()
         self._client: httpx.AsyncClient | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.leader = leader or Leader(app.store.db, f"telegram poller {self.bot}")
 
     async def start(self) -> None:
         if self.bot in _polling:
             raise AlreadyPolling(f"bot {self.bot} is already polled by this process")
         _polling.add(self.bot)
+        self._stopping = False
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(self.timeout + 10, connect=10))
-        self._task = asyncio.create_task(self._run(), name="telegram-poller")
-        log.info("telegram: polling for updates (bot %s)", self.bot)
+        self._task = asyncio.create_task(self.leader.run(self._run), name="telegram-poller")
 
     async def stop(self) -> None:
         """Cancel the long poll at once, confirm what was committed, close the connection."""
         if self._task is not None:
+            self._stopping = True  # the elected work confirms what it committed while it still holds the lock
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
         if self._client is not None:
-            if self.offset is not None and self.offset != self.confirmed:
-                with contextlib.suppress(Exception):  # best effort: unconfirmed updates only come again
-                    await self._fetch(poll=0, limit=1, deadline=2.0)
             await self._client.aclose()
             self._client = None
         _polling.discard(self.bot)
@@ -90,6 +96,8 @@ class Poller:
             await self.changed.wait_for(lambda: self.stored >= update_id)
 
     async def _run(self) -> None:
+        log.info("telegram: polling for updates (bot %s)", self.bot)
+        self.offset = self.confirmed = None  # elected (again): ask for everything not yet confirmed
         failures = 0
         while True:
             try:
@@ -97,6 +105,9 @@ class Poller:
                 await self.take(batch)
                 failures = 0
             except asyncio.CancelledError:
+                if self._stopping and self.offset is not None and self.offset != self.confirmed:
+                    with contextlib.suppress(Exception):  # best effort: unconfirmed updates only come again
+                        await self._fetch(poll=0, limit=1, deadline=2.0)
                 raise
             except Exception as exc:  # noqa: BLE001 - network, Telegram or database trouble: wait and ask again
                 failures += 1

@@ -5,10 +5,15 @@ carry an operation (see `bot.payloads`) or, when staff queued them, a text to fr
 "staff_telegram" go to INTAKE_TELEGRAM_STAFF_CHAT_ID. Telegram's answers become the delivery
 worker's outcomes: 429 → retry after Telegram's wait; blocked bot, unknown chat or another
 refusal → undeliverable; network trouble → retry later. Reasons carry no content.
+
+Every new message waits for its chat's slot (`bot.pacing`: Telegram's per-chat and group limits);
+messages nobody just asked for (alerts, follow-ups, decisions, notices) also wait for the global
+30/s bucket. A 429's retry_after holds the chat here too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -19,11 +24,14 @@ from telegram.ext import ExtBot
 
 from bot import render, staff
 from bot.mapping import CHANNEL, STAFF_CHANNEL
+from bot.pacing import Pacer
 from intake import languages
 from intake.app import App
 from intake.channels import OutboxRecord, RetryLater, Sent, Undeliverable
 
 log = logging.getLogger(__name__)
+
+REPLY_KINDS = frozenset({"reply", "edit", "answer", "wipe"})  # what answers a submitter's own action: per-chat pacing only
 
 
 def _seconds(value: float | timedelta) -> float:
@@ -36,16 +44,25 @@ class TelegramSender:
 
     channels: tuple[str, ...] = (CHANNEL, STAFF_CHANNEL)
 
-    def __init__(self, app: App, bot: ExtBot[Any], *, observer: Any = None) -> None:
+    def __init__(self, app: App, bot: ExtBot[Any], *, observer: Any = None, pacer: Pacer | None = None) -> None:
         self.app = app
         self.bot = bot
         self.observer = observer
+        s = app.settings
+        self.pacer = pacer or Pacer(
+            chat_interval=s.telegram_chat_interval, burst=s.telegram_chat_burst, group_per_minute=s.telegram_group_per_minute,
+            global_rate=s.telegram_global_rate,
+        )
 
     async def send(self, row: OutboxRecord, recipient: str | None) -> Sent:
         try:
             sent = await self._call(row, recipient)
         except RetryAfter as exc:
-            raise RetryLater("429 Too Many Requests", after=_seconds(exc.retry_after)) from None
+            after = _seconds(exc.retry_after)
+            if row.payload.get("op") != "answer":
+                with contextlib.suppress(Undeliverable):
+                    self.pacer.hold(self._chat(row, recipient), after)
+            raise RetryLater("429 Too Many Requests", after=after) from None
         except (Forbidden, ChatMigrated) as exc:
             raise Undeliverable(type(exc).__name__) from None
         except BadRequest as exc:
@@ -75,11 +92,15 @@ class TelegramSender:
             await self.bot.edit_message_reply_markup(chat_id, int(payload["message_id"]), reply_markup=self._keyboard(payload))
             return Sent()
         if op == "wipe":
+            await self.pacer.chat(chat_id)
             return await self._wipe(chat_id, [int(m) for m in payload.get("message_ids") or []], str(payload.get("lang") or "en"))
         if op == "edit_text":
             await self.bot.edit_message_text(str(payload["text"]), chat_id, int(payload["message_id"]), reply_markup=None)
             return Sent()
         text = str(payload["text"]) if op == "send" else await self._compose(row)
+        if row.channel == STAFF_CHANNEL or row.kind not in REPLY_KINDS:
+            await self.pacer.broadcast()
+        await self.pacer.chat(chat_id)
         message = await self.bot.send_message(chat_id, text, reply_markup=self._keyboard(payload))
         return Sent(external_key=f"telegram:{chat_id}:{message.message_id}", chat_ref={"chat_id": chat_id, "message_ids": [message.message_id]})
 

@@ -23,6 +23,7 @@ from intake.runtime import Component
 from intake.settings import Settings
 from intake.worker import Loop
 from storage.auditchain import seal
+from storage.blobs import BlobStore, S3Config, open_blob_store
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,8 @@ class App:
     janitor: Loop = field(init=False)
 
     def __post_init__(self) -> None:
-        self.inbox = InboxWorker(self.store, self.clock)
-        self.delivery = DeliveryWorker(self.store, self.clock)
+        self.inbox = InboxWorker(self.store, self.clock, concurrency=self.settings.inbox_concurrency)
+        self.delivery = DeliveryWorker(self.store, self.clock, concurrency=self.settings.delivery_concurrency)
         self.receiver = Receiver(
             self.store, self.cases, clock=self.clock, autoreply_per_hour=self.settings.autoreply_per_hour,
             first_contact_per_hour=self.settings.first_contact_per_hour, wake=self.delivery.wake,
@@ -70,9 +71,16 @@ class App:
 
 def build(settings: Settings, *, clock: Clock = utcnow, questionnaire: Questionnaire | None = None) -> App:
     """The core wired from settings. Call `await app.store.prepare(now=…)` before use."""
-    store = Store.open(url=settings.sqlalchemy_url, master_keys=settings.master_keys(), blob_dir=settings.blob_dir)
+    store = Store.open(url=settings.sqlalchemy_url, master_keys=settings.master_keys(), blobs=blob_store(settings))
     q = questionnaire or load_default()
     return App(settings, store, q, CaseService(store, q, clock=clock, alert_channels=settings.alert_channels()), clock)
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The evidence store INTAKE_BLOB_URL names (see `storage.blobs`)."""
+    secret = settings.blob_s3_secret_key.get_secret_value() if settings.blob_s3_secret_key else None
+    s3 = S3Config(endpoint=settings.blob_s3_endpoint, region=settings.blob_s3_region, access_key=settings.blob_s3_access_key, secret_key=secret)
+    return open_blob_store(settings.blob_store_url, s3=s3)
 
 
 def alembic_config(url: str) -> Config:

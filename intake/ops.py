@@ -3,6 +3,10 @@
 A backup is a folder: the database (SQLite's online backup, or `pg_dump` for PostgreSQL), a copy
 of the encrypted blob store, and a manifest naming the master keys the data needs (their ids, never
 the keys). It is as encrypted as the live data: keep the master keys apart from it.
+
+Where the evidence files are (INTAKE_BLOB_URL): in the database, they are in its dump; in a
+directory (`file://`), the folder is copied to `blobs/`; in an S3-compatible store they are not
+copied — the manifest says so, and the operator backs the bucket up (versioning or replication).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.engine import make_url
 
@@ -70,6 +75,7 @@ class Manifest:
     database: str
     revision: str | None
     master_key_ids: list[str]
+    blobs: str = "file"  # database | file | s3 (s3: not in the backup folder)
 
     def dump(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -100,9 +106,10 @@ def backup(settings: Settings, target: Path, *, now: datetime, revision: str | N
         if done.returncode != 0:
             raise BackupError(f"pg_dump failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
         kind = "postgresql"
-    if settings.blob_dir.exists():
-        shutil.copytree(settings.blob_dir, target / "blobs")
-    manifest = Manifest(FORMAT, now.isoformat(), kind, revision, master_key_ids)
+    blobs, blob_dir = blob_kind(settings)
+    if blob_dir is not None and blob_dir.exists():
+        shutil.copytree(blob_dir, target / "blobs")
+    manifest = Manifest(FORMAT, now.isoformat(), kind, revision, master_key_ids, blobs)
     (target / MANIFEST).write_text(json.dumps(manifest.dump(), indent=2) + "\n", encoding="utf-8")
     return manifest
 
@@ -137,8 +144,20 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> Manifes
         )
         if done.returncode != 0:
             raise BackupError(f"pg_restore failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
+    _, blob_dir = blob_kind(settings)
     if (source / "blobs").exists():
-        if settings.blob_dir.exists() and force:
-            shutil.rmtree(settings.blob_dir)
-        shutil.copytree(source / "blobs", settings.blob_dir, dirs_exist_ok=True)
+        if blob_dir is None:
+            raise BackupError("the backup holds a folder of files but INTAKE_BLOB_URL is not a file:// store; restore with it set to one")
+        if blob_dir.exists() and force:
+            shutil.rmtree(blob_dir)
+        shutil.copytree(source / "blobs", blob_dir, dirs_exist_ok=True)
     return manifest
+
+
+def blob_kind(settings: Settings) -> tuple[str, Path | None]:
+    """The kind of blob store INTAKE_BLOB_URL names, and its folder when it is one."""
+    url = settings.blob_store_url
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return "file", Path(unquote(parts.netloc + parts.path))
+    return ("s3" if parts.scheme == "s3" else "database"), None

@@ -56,13 +56,28 @@ class Settings(BaseSettings):
     retention_outbox_days: int = Field(default=30, ge=0)  # delivered messages' content forgotten after
     telegram_webhook_secret: SecretStr | None = None  # unset: derived from the master key
 
+    # scale-out: where evidence files live, how many rows the workers take at once, Telegram pacing
+    blob_url: str | None = None  # database | file:///path | s3://bucket/prefix; unset: database on PostgreSQL, <data dir>/blobs on SQLite
+    blob_s3_endpoint: str | None = None  # an S3-compatible server's URL (unset: AWS)
+    blob_s3_region: str | None = None
+    blob_s3_access_key: str | None = None  # unset: boto3's own credential chain
+    blob_s3_secret_key: SecretStr | None = None
+    relay_connections: int = Field(default=1, ge=1)  # SMTP sessions to the relay at once, each reused for a batch of mails
+    inbox_concurrency: int = Field(default=8, ge=1)  # inbox rows (of different chats) processed at once per process
+    delivery_concurrency: int = Field(default=32, ge=1)  # outbox rows (of different recipients) sent at once per process
+    telegram_chat_interval: float = Field(default=1.0, ge=0)  # seconds between two messages to one chat (Telegram: about 1/s)
+    telegram_chat_burst: int = Field(default=3, ge=1)  # messages one chat may get at once before the interval applies
+    telegram_global_rate: float = Field(default=30.0, gt=0)  # messages per second across all chats (Telegram: 30/s)
+    telegram_group_per_minute: int = Field(default=20, ge=1)  # messages per minute to one group chat (Telegram: 20/min)
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
     public_url: str = "http://127.0.0.1:8000"
 
     @field_validator(
         "database_url", "telegram_webhook_url", "telegram_staff_chat_id", "secret_keys", "telegram_token",
-        "smtp_tls_cert", "smtp_tls_key", "telegram_webhook_secret", mode="before",
+        "smtp_tls_cert", "smtp_tls_key", "telegram_webhook_secret", "blob_url", "blob_s3_endpoint", "blob_s3_region",
+        "blob_s3_access_key", "blob_s3_secret_key", mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -91,6 +106,18 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.sqlalchemy_url.startswith("postgresql")
+
+    @property
+    def blob_store_url(self) -> str:
+        """INTAKE_BLOB_URL, or its default: in the database on PostgreSQL (every process reaches
+        it), `<data dir>/blobs` on SQLite (one process on one host)."""
+        if self.blob_url:
+            return self.blob_url
+        return "database" if self.is_postgresql else self.blob_dir.resolve().as_uri()
 
     def alert_channels(self) -> list[str]:
         """Where staff alerts go: the Telegram staff chat (with a bot token) and/or the alert address."""

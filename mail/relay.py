@@ -50,7 +50,7 @@ class RelayPool:
     """Reusable SMTP sessions to the relay: at most `size` at once (a batch of the delivery worker
     shares them), each reused while it is younger than `idle` seconds of idleness."""
 
-    def __init__(self, relay: Relay, *, timeout: float = 30, idle: float = 15.0, size: int = 2) -> None:
+    def __init__(self, relay: Relay, *, timeout: float = 30, idle: float = 15.0, size: int = 1) -> None:
         self.relay = relay
         self.timeout = timeout
         self.idle = idle

@@ -47,7 +47,8 @@ def notice_subject(kind: str, payload: dict[str, Any], lang: str) -> str:
 
 
 class MailSender:
-    """Delivers `email` and `staff_email` rows through the relay (one pooled session per send)."""
+    """Delivers `email` and `staff_email` rows through the relay: the delivery worker's batch shares
+    INTAKE_RELAY_CONNECTIONS sessions (one by default), each kept open across mails and batches."""
 
     channels: tuple[str, ...] = ("email", "staff_email")
 
@@ -57,7 +58,7 @@ class MailSender:
         self.address = app.settings.mail_address
         self.domain = split_address(self.address)[1] or "localhost"
         self.keys = app.settings.master_keys()
-        self.pool = RelayPool(relay or Relay.from_url(app.settings.relay_url), timeout=timeout)
+        self.pool = RelayPool(relay or Relay.from_url(app.settings.relay_url), timeout=timeout, size=app.settings.relay_connections)
 
     @property
     def relay(self) -> Relay:

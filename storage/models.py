@@ -128,6 +128,17 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(TS)
 
 
+class BlobChunk(Base):
+    """Evidence files stored in the database itself (INTAKE_BLOB_URL=database, the default on
+    PostgreSQL): the ciphertext of one blob in 1 MiB chunks, so every process reaches it and a
+    large file is written and read a chunk at a time."""
+
+    __tablename__ = "blob_chunks"
+    ref: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the whole ciphertext
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Message(Base):
     """The case thread: what the submitter sent and what we sent, and internal notes."""
 

@@ -22,8 +22,12 @@ class Store:
         self.blobs = blobs
 
     @classmethod
-    def open(cls, *, url: str, master_keys: list[bytes], blob_dir: Path) -> Store:
-        return cls(Database.from_url(url), KeyStore(MasterKeys(master_keys)), LocalBlobStore(blob_dir))
+    def open(cls, *, url: str, master_keys: list[bytes], blob_dir: Path | None = None, blobs: BlobStore | None = None) -> Store:
+        """A store on `url`; files in `blobs` (see `storage.blobs.open_blob_store`), else under `blob_dir`."""
+        if blobs is None:
+            assert blob_dir is not None, "give a blob store or a blob directory"
+            blobs = LocalBlobStore(blob_dir)
+        return cls(Database.from_url(url), KeyStore(MasterKeys(master_keys)), blobs)
 
     async def prepare(self, *, now: datetime) -> None:
         """Check that every key the database uses is configured (raises `KeysMissing`), and create
@@ -36,14 +40,18 @@ class Store:
     async def write(self) -> AsyncIterator[UnitOfWork]:
         """One write transaction: commit on clean exit, roll back and re-raise otherwise.
 
-        Blobs written inside a transaction that rolls back stay on disk as unreferenced
-        ciphertext (unreadable without the case key); they are never half-written.
+        Blobs in the database are written and deleted in the transaction itself. Blobs in a
+        directory or an object store written inside a transaction that rolls back stay there as
+        unreferenced ciphertext (unreadable without the case key); they are never half-written,
+        and they are deleted only once the transaction that forgot them has committed.
         """
         async with self.db.transaction() as session:
             repos = Repos(session, self.keys, self.blobs)
             yield repos
-        for ref in repos.cases.take_orphans():  # committed: the rows are gone, so are the blobs
-            self.blobs.delete(ref)
+            if self.blobs.in_database:
+                await self.blobs.delete(session, repos.cases.take_orphans())
+        if not self.blobs.in_database:  # committed: the rows are gone, so are the blobs
+            await self.blobs.delete(None, repos.cases.take_orphans())
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
@@ -51,4 +59,5 @@ class Store:
             yield Repos(session, self.keys, self.blobs)
 
     async def close(self) -> None:
+        await self.blobs.close()
         await self.db.dispose()

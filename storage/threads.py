@@ -123,8 +123,8 @@ class SqlAttachments(Base):
         key = await self._case_key(case_id)
         row_id = new_id()
         sha = hashlib.sha256(data).hexdigest()
-        ref = self.blobs.put(key, row_id, data)
-        clean_ref = self.blobs.put(key, f"{row_id}:clean", clean) if clean is not None else None
+        ref = await self.blobs.put(self.s, key, row_id, data)
+        clean_ref = await self.blobs.put(self.s, key, f"{row_id}:clean", clean) if clean is not None else None
         row = Attachment(
             id=row_id,
             case_id=case_id,
@@ -187,8 +187,8 @@ class SqlAttachments(Base):
         """The file as received (`original`), or the copy without metadata when there is one."""
         row = await self._att_row(case_id, attachment_id)
         if not original and row.clean_blob_ref is not None:
-            return self.blobs.get(await self._case_key(case_id), f"{row.id}:clean", row.clean_blob_ref)
-        return self.blobs.get(await self._case_key(case_id), row.id, row.blob_ref)
+            return await self.blobs.get(self.s, await self._case_key(case_id), f"{row.id}:clean", row.clean_blob_ref)
+        return await self.blobs.get(self.s, await self._case_key(case_id), row.id, row.blob_ref)
 
     async def by_source(self, case_id: str, source_key: str) -> AttachmentRecord | None:
         index = await self._index("attachment-source", source_key)

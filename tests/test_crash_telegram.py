@@ -27,7 +27,7 @@ HOOK = "https://bot.example.org/telegram/webhook"
 SECRET = "crash-test-webhook-secret-0123456789"
 CHATS = range(300001, 300081)  # 80 chats
 COMMANDS = {"/help": "Commands:", "/status": "You have no cases yet", "/language": "Choose your language."}
-DELIVERY_CONCURRENCY = 8  # the core delivery worker's claim size: at most this many sends in flight
+DELIVERY_CONCURRENCY = 8  # the delivery worker's claim size (INTAKE_DELIVERY_CONCURRENCY): at most this many sends in flight
 FINISH_S = 50.0  # the killed process's leases (inbox 15 s, outbox 30 s) run out within this
 
 
@@ -44,7 +44,7 @@ async def fake() -> AsyncIterator[FakeBotAPI]:
 @pytest.fixture
 def run_env(tmp_path: Path, db_url: str, fake: FakeBotAPI) -> dict[str, str]:
     env = env_for(tmp_path, db_url)
-    env.update(INTAKE_TELEGRAM_TOKEN=TOKEN, INTAKE_TELEGRAM_API_URL=fake.url)
+    env.update(INTAKE_TELEGRAM_TOKEN=TOKEN, INTAKE_TELEGRAM_API_URL=fake.url, INTAKE_DELIVERY_CONCURRENCY=str(DELIVERY_CONCURRENCY))
     return env
 
 

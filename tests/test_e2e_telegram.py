@@ -145,6 +145,7 @@ async def fake() -> AsyncIterator[FakeBotAPI]:
 def run_env(tmp_path: Path, db_url: str, fake: FakeBotAPI) -> dict[str, str]:
     env = env_for(tmp_path, db_url)
     env.update(INTAKE_TELEGRAM_TOKEN=TOKEN, INTAKE_TELEGRAM_API_URL=fake.url)
+    env.update(INTAKE_TELEGRAM_CHAT_INTERVAL="0")  # 90+ answers in one chat at test speed; pacing: tests/bot/test_pacing.py
     return env
 
 

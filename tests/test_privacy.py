@@ -13,6 +13,7 @@ from intake.inbound import Inbound, Intent
 from intake.settings import Settings
 from storage.crypto import CryptoError
 from storage.models import Attachment, AuditEvent, Case, DataKeyRow, Inbox, Message, Outbox
+from tests.blob_support import stored_blobs
 from tests.support import FixedClock, add_file, answer_for, give, reply
 from tests.test_pipeline import CHANNEL, LineDecoder, arrive, drain
 
@@ -42,7 +43,8 @@ async def decryptable(app: App, case_id: str, blob_dir: Path, blob_refs: list[st
         for row in (await s.scalars(select(Inbox).where(Inbox.case_id == case_id))).all():
             key = await s.get(DataKeyRow, row.data_key_id)
             counts["inbox"] += int(bool(row.raw_enc) and key is not None and key.wrapped is not None)
-    counts["blobs"] = sum(1 for ref in blob_refs if any(p.name == ref[2:] or p.name == ref for p in blob_dir.rglob("*")))
+    stored = await stored_blobs(app)
+    counts["blobs"] = sum(1 for ref in blob_refs if ref in stored)
     return counts
 
 

@@ -19,6 +19,7 @@ from storage.crypto import CryptoError, MasterKeys, new_data_key, parse_master_k
 from storage.keys import KeyStore
 from storage.models import Case, Message, Submitter
 from storage.repositories import KeyDestroyed
+from tests.blob_support import stored_blobs
 from tests.support import FixedClock, add_file, answer_for, give
 
 SECRET_ANSWERS = {
@@ -67,7 +68,7 @@ async def test_no_plaintext_at_rest(app: App, settings: Settings) -> None:
     async with app.store.read() as uow:
         case = (await uow.cases.for_submitter((await uow.submitters.find(channel="telegram", identity="777000111")).id))[0]  # type: ignore[union-attr]
         assert await uow.attachments.read(case.id, record.id) == secret_file
-    blobs = b"".join(p.read_bytes() for p in settings.blob_dir.rglob("*") if p.is_file())
+    blobs = b"".join((await stored_blobs(app)).values())
     assert blobs
     everything = await all_database_bytes(app, settings) + blobs
     needles = [v.encode() for v in SECRET_ANSWERS.values()] + [
@@ -268,9 +269,9 @@ async def test_resume_after_process_exit(settings: Settings, clock: FixedClock) 
 async def test_cancel_deletes_draft_and_files(app: App, settings: Settings) -> None:
     await app.cases.resume("telegram", "8")
     await add_file(app, "telegram", "8", filename="x.jpg", data=b"\xff\xd8 photo")
-    assert any(p.is_file() for p in settings.blob_dir.rglob("*"))
+    assert await stored_blobs(app)
     assert (await give(app, "telegram", "8", Inbound(Intent.DISCARD))).done
-    assert not any(p.is_file() for p in settings.blob_dir.rglob("*"))
+    assert not await stored_blobs(app)
     assert await app.cases.current("telegram", "8") is None
     assert not (await give(app, "telegram", "8", Inbound(Intent.DISCARD))).done
 

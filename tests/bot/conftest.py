@@ -42,6 +42,7 @@ def settings(settings: Settings, fake: FakeBotAPI) -> Settings:
             "telegram_api_url": fake.url,
             "telegram_staff_chat_id": STAFF_CHAT,
             "public_url": "https://intake.example.org",
+            "telegram_chat_interval": 0.0,  # conversations at test speed; pacing has its own test (test_pacing.py)
         }
     )
 

@@ -7,6 +7,7 @@ import hashlib
 from intake import engine
 from intake.app import App
 from intake.app import build as build_core
+from tests.blob_support import stored_blobs
 from tests.bot.conftest import Chat, Runner, RunnerFactory
 from tests.bot.drive import assert_asked, step
 from tests.bot.fakebotapi import FakeBotAPI
@@ -44,10 +45,9 @@ async def test_document_and_photo_stored_encrypted(app: App, runner: Runner, fak
         assert all(a.question_path and a.question_path.endswith("perp_photo") for a in stored)
         answer = case.draft["answers"]["perpetrators"][0]["perp_photo"]
     assert sorted(answer) == sorted(a.id for a in stored)
-    blobs = [p for p in app.settings.blob_dir.rglob("*") if p.is_file()]
+    blobs = await stored_blobs(app)
     assert len(blobs) >= 2
-    for blob in blobs:
-        data = blob.read_bytes()
+    for data in blobs.values():
         assert b"PLAINTEXT-EVIDENCE-MARKER" not in data and b"PHOTO-MARKER-BYTES" not in data
 
 

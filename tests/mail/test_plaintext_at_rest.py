@@ -9,6 +9,7 @@ from intake.app import App
 from intake.settings import Settings
 from review.auth import AuthService
 from review.service import Actor, ReviewService
+from tests.blob_support import stored_blobs
 from tests.mail.conftest import Harness
 from tests.mail.support import message
 from tests.review.conftest import PASSWORD, cheap_hasher, make_case
@@ -50,7 +51,7 @@ async def test_no_marker_is_readable_on_disk(mail: Harness, app: App, settings: 
     await review.set_status(actor, ref, "in_review")
     await review.decide(actor, ref, "escalated", MARKERS["reason"])
 
-    blobs = b"".join(p.read_bytes() for p in settings.blob_dir.rglob("*") if p.is_file())
+    blobs = b"".join((await stored_blobs(app)).values())
     everything = await all_database_bytes(app, settings) + blobs
     found = {name for name, marker in MARKERS.items() if marker.encode() in everything or marker.lower().encode() in everything.lower()}
     assert found == set(), f"readable at rest: {sorted(found)}"
