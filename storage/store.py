@@ -12,6 +12,7 @@ from storage.crypto import MasterKeys
 from storage.db import Database
 from storage.keys import KeyStore
 from storage.repositories import UnitOfWork
+from storage.search_index import DocumentFn
 from storage.sql import Repos
 
 
@@ -20,6 +21,7 @@ class Store:
         self.db = db
         self.keys = keys
         self.blobs = blobs
+        self.documents: DocumentFn | None = None  # what a case contributes to the search index (intake.app sets it)
 
     @classmethod
     def open(cls, *, url: str, master_keys: list[bytes], blob_dir: Path) -> Store:
@@ -40,7 +42,7 @@ class Store:
         ciphertext (unreadable without the case key); they are never half-written.
         """
         async with self.db.transaction() as session:
-            repos = Repos(session, self.keys, self.blobs)
+            repos = Repos(session, self.keys, self.blobs, self.documents)
             yield repos
         for ref in repos.cases.take_orphans():  # committed: the rows are gone, so are the blobs
             self.blobs.delete(ref)
@@ -48,7 +50,7 @@ class Store:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         async with self.db.read() as session:
-            yield Repos(session, self.keys, self.blobs)
+            yield Repos(session, self.keys, self.blobs, self.documents)
 
     async def close(self) -> None:
         await self.db.dispose()
