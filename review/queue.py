@@ -54,7 +54,8 @@ class QueueReading(ServiceBase):
         page, per_page = max(1, flt.page), min(max(1, flt.per_page), 500)
         country = flt.country.strip().upper() if flt.country else None
         query = PageQuery(
-            statuses=flt.statuses or QUEUE_STATUSES, channels=flt.channels,
+            statuses=flt.statuses, exclude_statuses=() if flt.statuses else [s for s in lifecycle.STATUSES if s not in QUEUE_STATUSES],
+            channels=flt.channels,
             assigned_to=actor.staff_id if flt.assigned == "me" and actor else None, unassigned=flt.assigned == "unassigned",
             has_attachments=flt.has_attachments, consent=flt.consent, search=flt.search, order=flt.order, newest_first=flt.newest_first,
             facets={"abuse_forms": list(flt.abuse_forms), "countries": [country] if country else [],

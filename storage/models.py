@@ -108,7 +108,7 @@ class Case(Base):
     # the thread's latest verified message each way, and the plain facets the queue sorts and
     # filters on (not content: a score, a yes/no, a consent code); `search_key` names the key its
     # search terms were made with (None: not in the search index — drafts, withdrawn, shredded)
-    queued_at: Mapped[datetime | None] = mapped_column(TS)
+    queued_at: Mapped[datetime | None] = mapped_column(TS, index=True)
     last_in_at: Mapped[datetime | None] = mapped_column(TS)
     last_out_at: Mapped[datetime | None] = mapped_column(TS)
     readiness: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
@@ -116,7 +116,7 @@ class Case(Base):
     consent: Mapped[str | None] = mapped_column(String(16))
     search_key: Mapped[str | None] = mapped_column(String(32))
 
-    __table_args__ = (Index("ix_cases_status_queued_at", "status", "queued_at"),)
+    __table_args__ = (Index("ix_cases_status_shredded_queued", "status", "shredded_at", "queued_at"),)
 
 
 class CaseTerm(Base):

@@ -26,6 +26,7 @@ class PageQuery:
     (every word), the order ("" queue time, "needs", "ready"), and the window."""
 
     statuses: Sequence[str] = ()
+    exclude_statuses: Sequence[str] = ()  # e.g. ("draft",): the whole queue, walked on the queue-time index
     channels: Sequence[str] = ()
     assigned_to: str | None = None
     unassigned: bool = False
@@ -43,6 +44,8 @@ def _filtered(q: PageQuery, facet_tokens: dict[str, list[str]], query_tokens: li
     stmt = select(*cols).where(Case.shredded_at.is_(None))
     if q.statuses:
         stmt = stmt.where(Case.status.in_(list(q.statuses)))
+    for status in q.exclude_statuses:
+        stmt = stmt.where(Case.status != status)
     if q.channels:
         stmt = stmt.where(Case.channel.in_(list(q.channels)))
     if q.assigned_to is not None:
@@ -54,8 +57,8 @@ def _filtered(q: PageQuery, facet_tokens: dict[str, list[str]], query_tokens: li
         stmt = stmt.where(has if q.has_attachments else ~has)
     if q.consent:
         stmt = stmt.where(Case.consent == q.consent)
-    for tokens in facet_tokens.values():  # each facet: any of its values
-        stmt = stmt.where(exists().where(CaseTerm.case_id == Case.id, CaseTerm.term.in_(tokens)))
+    for tokens in facet_tokens.values():  # each facet: any of its values, looked up on the term index
+        stmt = stmt.where(Case.id.in_(select(CaseTerm.case_id).where(CaseTerm.term.in_(tokens))))
     if query_tokens:  # every word, anywhere in the case or its thread: one grouped lookup on the term index
         hits = (
             select(CaseTerm.case_id).where(CaseTerm.term.in_(query_tokens)).group_by(CaseTerm.case_id)

@@ -25,7 +25,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('danger', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('consent', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('search_key', sa.String(length=32), nullable=True))
-        batch_op.create_index('ix_cases_status_queued_at', ['status', 'queued_at'], unique=False)
+        batch_op.create_index('ix_cases_status_shredded_queued', ['status', 'shredded_at', 'queued_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_cases_queued_at'), ['queued_at'], unique=False)
     op.create_table(
         'case_terms',
         sa.Column('case_id', sa.String(length=32), nullable=False),
@@ -48,7 +49,8 @@ def downgrade() -> None:
     op.drop_index('ix_case_terms_term_case', table_name='case_terms')
     op.drop_table('case_terms')
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_status_queued_at')
+        batch_op.drop_index(batch_op.f('ix_cases_queued_at'))
+        batch_op.drop_index('ix_cases_status_shredded_queued')
         batch_op.drop_column('search_key')
         batch_op.drop_column('consent')
         batch_op.drop_column('danger')
