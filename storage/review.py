@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AppSetting, Attachment, Case, DataKeyRow, Inbox, LoginAttempt, Message, Outbox, Staff, StaffSession, new_id
+from storage.models import AppSetting, Attachment, Case, Inbox, LoginAttempt, Message, Outbox, Staff, StaffSession, new_id
 
 
 def _utc(value: datetime | None) -> datetime | None:
