@@ -112,6 +112,7 @@ class SqlCases(Base):
             created_at=now,
             updated_at=now,
             queued_at=now,
+            waiting_at=now,
             reopened=[],
         )
         self.s.add(row)

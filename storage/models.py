@@ -115,8 +115,13 @@ class Case(Base):
     danger: Mapped[bool | None] = mapped_column(Boolean)
     consent: Mapped[str | None] = mapped_column(String(16))
     search_key: Mapped[str | None] = mapped_column(String(32))
+    # the "needs a person first" order, kept by the index hooks: 2 × (no danger) + (no new reply),
+    # then waiting since the new reply, else since queued
+    need_rank: Mapped[int] = mapped_column(Integer, server_default="3", default=3)
+    waiting_at: Mapped[datetime | None] = mapped_column(TS)
 
-    __table_args__ = (Index("ix_cases_status_shredded_queued", "status", "shredded_at", "queued_at"),)
+    __table_args__ = (Index("ix_cases_status_shredded_queued", "status", "shredded_at", "queued_at"),
+                      Index("ix_cases_need_rank_waiting", "need_rank", "waiting_at"))
 
 
 class CaseTerm(Base):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.sql import Select
 
 from storage.casefiles import SqlCases
@@ -70,10 +70,8 @@ def _filtered(q: PageQuery, facet_tokens: dict[str, list[str]], query_tokens: li
 
 def _order(q: PageQuery) -> list[Any]:
     queued = Case.queued_at.desc() if q.newest_first else Case.queued_at.asc()
-    if q.order == "needs":  # danger first, then a new reply, then the longest waiting
-        new_reply = and_(Case.last_in_at.is_not(None), or_(Case.last_out_at.is_(None), Case.last_in_at > Case.last_out_at))
-        return [case((Case.danger.is_(True), 0), else_=1), case((new_reply, 0), else_=1),
-                case((new_reply, Case.last_in_at), else_=Case.queued_at).asc(), Case.id]
+    if q.order == "needs":  # danger first, then a new reply, then the longest waiting (kept by storage.search_index)
+        return [Case.need_rank.asc(), Case.waiting_at.asc(), Case.id]
     if q.order == "ready":
         return [Case.readiness.desc(), queued, Case.id]
     return [queued, Case.id]

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, case, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import DataKey
@@ -123,6 +123,14 @@ async def search_key(session: AsyncSession, keys: KeyStore) -> SearchKey:
     return SearchKey(bytes.fromhex(blind("search-key", SEARCH_KEY_ID)))
 
 
+def _need(danger: bool) -> dict[str, Any]:
+    """SQL for the "needs a person first" columns from the row's thread dates:
+    2 × (no danger) + (no new reply), waiting since the reply, else since queued."""
+    new_reply = and_(Case.last_in_at.is_not(None), or_(Case.last_out_at.is_(None), Case.last_in_at > Case.last_out_at))
+    return {"need_rank": (0 if danger else 2) + case((new_reply, 0), else_=1),
+            "waiting_at": case((new_reply, Case.last_in_at), else_=Case.queued_at)}
+
+
 async def _put(session: AsyncSession, case_id: str, source: str, tokens: Iterable[str]) -> None:
     rows = [{"case_id": case_id, "source": source, "term": t} for t in sorted(set(tokens))]
     if rows:
@@ -132,7 +140,9 @@ async def _put(session: AsyncSession, case_id: str, source: str, tokens: Iterabl
 async def drop_case(session: AsyncSession, case_id: str) -> None:
     """Forget a case's terms and plain facets (withdrawn, shredded, content destroyed, deleted)."""
     await session.execute(delete(CaseTerm).where(CaseTerm.case_id == case_id))
-    await session.execute(update(Case).where(Case.id == case_id).values(search_key=None, readiness=0, danger=None, consent=None))
+    await session.execute(update(Case).where(Case.id == case_id)
+                          .values(search_key=None, readiness=0, danger=None, consent=None, **_need(False))
+                          .execution_options(synchronize_session=False))
 
 
 async def index_case(session: AsyncSession, keys: KeyStore, case: CaseRecord, key: DataKey, documents: DocumentFn | None,
@@ -161,7 +171,7 @@ async def index_case(session: AsyncSession, keys: KeyStore, case: CaseRecord, ke
     await _put(session, case.id, "case", tokens)
     await session.execute(
         update(Case).where(Case.id == case.id)
-        .values(search_key=SEARCH_KEY_ID, readiness=doc.readiness, danger=doc.danger, consent=doc.consent)
+        .values(search_key=SEARCH_KEY_ID, readiness=doc.readiness, danger=doc.danger, consent=doc.consent, **_need(doc.danger is True))
         .execution_options(synchronize_session=False)
     )
 
@@ -175,5 +185,9 @@ async def message_added(session: AsyncSession, keys: KeyStore, *, case_id: str, 
         sk = await search_key(session, keys)
         await _put(session, case_id, message_id, (sk.word(w) for w in words(body)))
     if direction in ("in", "out") and verified and kind != "first_message":
-        column = Case.last_in_at if direction == "in" else Case.last_out_at
-        await session.execute(update(Case).where(Case.id == case_id).values({column: now}).execution_options(synchronize_session=False))
+        # the new message decides "new reply": in → yes, waiting since now; out → no, waiting since queued
+        values: dict[Any, Any] = (
+            {Case.last_in_at: now, Case.need_rank: case((Case.danger.is_(True), 0), else_=2), Case.waiting_at: now} if direction == "in"
+            else {Case.last_out_at: now, Case.need_rank: case((Case.danger.is_(True), 1), else_=3), Case.waiting_at: Case.queued_at}
+        )
+        await session.execute(update(Case).where(Case.id == case_id).values(values).execution_options(synchronize_session=False))

@@ -25,6 +25,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('danger', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('consent', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('search_key', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('need_rank', sa.Integer(), server_default='3', nullable=False))
+        batch_op.add_column(sa.Column('waiting_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_cases_need_rank_waiting', ['need_rank', 'waiting_at'], unique=False)
         batch_op.create_index('ix_cases_status_shredded_queued', ['status', 'shredded_at', 'queued_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_queued_at'), ['queued_at'], unique=False)
     op.create_table(
@@ -43,6 +46,9 @@ def upgrade() -> None:
             f"UPDATE cases SET {column} = (SELECT MAX(m.created_at) FROM messages m WHERE m.case_id = cases.id "  # noqa: S608 - constants
             f"AND m.direction = '{direction}' AND m.verified AND m.kind != 'first_message')"
         )
+    new_reply = "(last_in_at IS NOT NULL AND (last_out_at IS NULL OR last_in_at > last_out_at))"
+    op.execute(f"UPDATE cases SET need_rank = CASE WHEN {new_reply} THEN 2 ELSE 3 END, "  # noqa: S608 - constants
+               f"waiting_at = CASE WHEN {new_reply} THEN last_in_at ELSE queued_at END")
 
 
 def downgrade() -> None:
@@ -51,6 +57,9 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_queued_at'))
         batch_op.drop_index('ix_cases_status_shredded_queued')
+        batch_op.drop_index('ix_cases_need_rank_waiting')
+        batch_op.drop_column('waiting_at')
+        batch_op.drop_column('need_rank')
         batch_op.drop_column('search_key')
         batch_op.drop_column('consent')
         batch_op.drop_column('danger')

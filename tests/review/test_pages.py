@@ -17,7 +17,7 @@ from review.search import reindex
 from review.service import Actor, QueueFilter, ReviewService
 from storage.models import Case, CaseTerm
 from tests.review.conftest import make_case
-from tests.support import fill_form
+from tests.support import fill_form, reply
 
 
 async def refs(review: ReviewService, actor: Actor | None = None, **kw: Any) -> list[str]:
@@ -139,3 +139,21 @@ async def test_a_page_costs_the_same_at_any_size(app: App, review: ReviewService
     await seed_cases(app, 40, start=10)
     assert [await cost(), await cost(search="seeded"), await cost(abuse_forms=["forced_labour"], order="needs"), await cost(order="ready")] == small
     assert small[0] <= 8, small
+
+
+async def test_needs_order_follows_the_thread(app: App, review: ReviewService, alice: Actor) -> None:
+    first = await make_case(app, "telegram", who="tg-needs", answers={"immediate_danger": "no"})
+    app.clock.advance(hours=1)  # type: ignore[attr-defined]
+    second = await make_case(app, "terminal", who="needs-2", answers={"immediate_danger": "no"})
+    assert await refs(review, alice, order="needs") == [first, second]  # the longest waiting first
+    await review.request_info(alice, second, "Which port?")
+    app.clock.advance(hours=1)  # type: ignore[attr-defined]
+    await reply(app, "terminal", "needs-2", "Mombasa", reference=second)
+    assert await refs(review, alice, order="needs") == [second, first]  # a new reply comes first
+    await review.note(alice, second, "noted")  # an internal note does not answer the submitter
+    assert await refs(review, alice, order="needs") == [second, first]
+    await review.request_info(alice, second, "And the boat?")  # our answer: no new reply any more
+    assert await refs(review, alice, order="needs") == [first, second]
+    app.clock.advance(hours=1)  # type: ignore[attr-defined]
+    danger = await make_case(app, "terminal", who="needs-3", answers={"immediate_danger": "yes"})
+    assert (await refs(review, alice, order="needs"))[0] == danger
