@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
 import migrations
+from intake import searchdoc
 from intake.cases import CaseService
 from intake.clock import Clock, utcnow
 from intake.delivery import DeliveryWorker
@@ -73,6 +74,7 @@ def build(settings: Settings, *, clock: Clock = utcnow, questionnaire: Questionn
     """The core wired from settings. Call `await app.store.prepare(now=…)` before use."""
     store = Store.open(url=settings.sqlalchemy_url, master_keys=settings.master_keys(), blobs=blob_store(settings))
     q = questionnaire or load_default()
+    store.documents = searchdoc.builder(q)  # the search index follows every save (storage.search_index)
     return App(settings, store, q, CaseService(store, q, clock=clock, alert_channels=settings.alert_channels()), clock)
 
 

@@ -17,8 +17,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from intake import lifecycle
 from intake.clock import Clock, utcnow
 from intake.questionnaire import Questionnaire
+from review import search as _search  # noqa: F401 - registers the readiness score the search index stores
 from review.model import AccessRefused, ActionResult, Actor, CaseNotFound, Conflict
-from review.search import CaseIndex
 from storage.repositories import CaseRecord, ConcurrentUpdate, UnitOfWork
 from storage.store import Store
 
@@ -36,14 +36,13 @@ VERBS = {
 
 
 class ServiceBase:
-    """The store, questionnaire, clock and search index, plus the helpers every part uses."""
+    """The store, questionnaire, clock, plus the helpers every part uses."""
 
-    def __init__(self, store: Store, questionnaire: Questionnaire, *, clock: Clock = utcnow, index: CaseIndex | None = None,
+    def __init__(self, store: Store, questionnaire: Questionnaire, *, clock: Clock = utcnow,
                  reviewers_may_note_others: bool = False) -> None:
         self.store = store
         self.q = questionnaire
         self.clock = clock
-        self.index = index or CaseIndex(questionnaire)
         self.reviewers_may_note_others = reviewers_may_note_others
 
     async def _load(self, uow: UnitOfWork, reference: str, *, lock: bool = False) -> CaseRecord:

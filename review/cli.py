@@ -21,6 +21,7 @@ from rich.table import Table
 from intake import app as core
 from intake.cliutil import console, err, migrate_db, settings_or_exit, with_app
 from review.auth import AuthError, AuthService
+from review.search import reindex
 from review.service import Actor, QueueFilter, ReviewError, ReviewService
 
 review_app = typer.Typer(help="The staff review queue and actions.", no_args_is_help=True)
@@ -117,6 +118,21 @@ def review_list(
         table.add_row(i.reference, i.status, i.channel, (i.submitted_at or "")[:16], i.assigned_to or "", ", ".join(i.abuse_forms), escape(i.title or ""))
     console.print(table)
     console.print(f"{result.total} cases; page {result.page} of {result.pages}. " + "  ".join(f"{k}: {v}" for k, v in sorted(result.counts.items())))
+
+
+@review_app.command("reindex")
+def review_reindex(
+    batch: Annotated[int, typer.Option("--batch", help="Cases per transaction")] = 500,
+    force: Annotated[bool, typer.Option("--all", help="Re-tokenise every case, not only those missing from the index")] = False,
+) -> None:
+    """Build the search index: tokenise the cases it does not hold under the current search key
+    (after an upgrade or a key change), BATCH per transaction; safe while the service runs."""
+
+    async def fn(review: ReviewService, auth: AuthService) -> int:
+        return await reindex(review.store, batch=max(1, batch), force=force, clock=review.clock,
+                             progress=lambda n: err.print(f"{n} cases tokenised", highlight=False))
+
+    console.print(f"Search index: {_run(fn)} cases tokenised.", highlight=False)
 
 
 def operator() -> Actor:

@@ -1,17 +1,20 @@
-"""The review queue: column filters in SQL, answer filters and full-text search over the in-memory
-index (review.search), one page of items. Drafts are for admins only; reviewers' counts leave
-them out."""
+"""The review queue: one page of items, paged by the database — column filters, facet filters and
+the blind search index (storage.search_index) in SQL, only the page decrypted. Drafts are for
+admins only; reviewers' counts leave them out."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from intake import lifecycle
+from intake.searchdoc import facets
+from intake.triage import triage_facts
 from review.base import ServiceBase, refusals_audited
 from review.caseview import ago
 from review.model import OPEN, QUEUE_STATUSES, AccessRefused, Actor, QueueFilter, QueueItem, QueuePage, ReviewError
-from review.search import terms
+from storage.queue_pages import PageQuery, QueuePages
+from storage.repositories import CaseRecord
 from storage.review import Activity, ReviewQueries
 
 
@@ -37,8 +40,9 @@ class QueueReading(ServiceBase):
 
     @refusals_audited
     async def queue(self, flt: QueueFilter | None = None, *, actor: Actor | None = None) -> QueuePage:
-        """One page of the queue: column filters in SQL, answer filters and search in memory.
-        Asking for drafts is refused unless the actor is an admin."""
+        """One page of the queue, paged by the database (storage.queue_pages): column filters, facet
+        filters and the search index in one query; only the page's cases are decrypted. Asking for
+        drafts is refused unless the actor is an admin."""
         flt = flt or QueueFilter()
         for status in flt.statuses:
             if status not in lifecycle.STATUSES:
@@ -48,72 +52,44 @@ class QueueReading(ServiceBase):
         if flt.assigned == "me" and actor is None:
             raise ReviewError("'assigned to me' needs a staff member")
         page, per_page = max(1, flt.page), min(max(1, flt.per_page), 500)
-        needles = terms(flt.search)
         country = flt.country.strip().upper() if flt.country else None
+        query = PageQuery(
+            statuses=flt.statuses, exclude_statuses=() if flt.statuses else [s for s in lifecycle.STATUSES if s not in QUEUE_STATUSES],
+            channels=flt.channels,
+            assigned_to=actor.staff_id if flt.assigned == "me" and actor else None, unassigned=flt.assigned == "unassigned",
+            has_attachments=flt.has_attachments, consent=flt.consent, search=flt.search, order=flt.order, newest_first=flt.newest_first,
+            facets={"abuse_forms": list(flt.abuse_forms), "countries": [country] if country else [],
+                    "minors": [flt.minors] if flt.minors else [], "ongoing": [flt.ongoing] if flt.ongoing else []},
+            limit=per_page, offset=(page - 1) * per_page,
+        )
         async with self.store.read() as uow:
+            pages = QueuePages(uow)
+            total, records = await pages.page(query)
             queries = ReviewQueries(uow.session)
-            stubs = await queries.case_stubs(
-                statuses=flt.statuses or QUEUE_STATUSES,
-                channels=flt.channels or None,
-                assigned_to=actor.staff_id if flt.assigned == "me" and actor else None,
-                unassigned=flt.assigned == "unassigned",
-                has_attachments=flt.has_attachments,
-                newest_first=flt.newest_first,
-            )
-            await self.index.refresh(uow)
-            matched = []
-            for stub in stubs:
-                entry = self.index.entries.get(stub.id)
-                if entry is None:
-                    continue  # content destroyed
-                if flt.abuse_forms and not set(flt.abuse_forms) & set(entry.abuse_forms):
-                    continue
-                if country and country not in entry.countries:
-                    continue
-                if flt.minors and entry.minors != flt.minors:
-                    continue
-                if flt.ongoing and entry.ongoing != flt.ongoing:
-                    continue
-                if flt.consent and entry.consent != flt.consent:
-                    continue
-                if needles and not entry.matches(needles):
-                    continue
-                matched.append(stub)
-            activity = await queries.activity([m.id for m in matched])
-            if flt.order == "needs":
-                matched.sort(key=lambda stub: self._need(self.index.entries[stub.id].danger, activity.get(stub.id)))
-            elif flt.order == "ready":  # closest to a designation package first (the casework checklist's score)
-                matched.sort(key=lambda stub: -self.index.entries[stub.id].readiness)
-            window = matched[(page - 1) * per_page : page * per_page]
-            records = []
-            for stub in window:
-                try:
-                    records.append(await uow.cases.get(stub.id))
-                except LookupError:  # destroyed or deleted since the index looked
-                    continue
+            activity = await queries.activity([r.id for r in records])
             n_files = await queries.attachment_counts([r.id for r in records])
             emails = {s.id: s.email for s in await uow.staff.list()}
-            counts = await uow.cases.count_by_status()
+            counts = await pages.status_counts()
         if actor is not None and not actor.is_admin:
             counts.pop(lifecycle.DRAFT, None)
+        return QueuePage([self._item(case, activity.get(case.id), n_files.get(case.id, 0), emails) for case in records],
+                         total, page, per_page, counts)
+
+    def _item(self, case: CaseRecord, act: Activity | None, attachments: int, emails: dict[str, str]) -> QueueItem:
+        """One queue line from a decrypted case (facets from its answers, activity from the thread's dates)."""
+        answers = case.draft.get("answers") or {}
+        f = facets(answers)
         now = self.clock()
-        items = []
-        for case in records:
-            entry = self.index.entries[case.id]
-            act = activity.get(case.id)
-            items.append(
-                QueueItem(
-                    reference=case.reference, status=case.status, channel=case.channel, created_at=case.created_at.isoformat(),
-                    submitted_at=case.submitted_at.isoformat() if case.submitted_at else None,
-                    assigned_to=emails.get(case.assigned_to or "", case.assigned_to), title=entry.title,
-                    abuse_forms=self._labels("abuse_forms", entry.abuse_forms), countries=entry.countries,
-                    minors=entry.minors, ongoing=entry.ongoing, attachments=n_files.get(case.id, 0), danger=entry.danger,
-                    new_reply=bool(act and act.new_reply and case.status in OPEN), lang=case.lang,
-                    age=ago(now - act.since) if act else "", last_activity=ago(now - act.last_activity) if act else "",
-                    last_activity_at=act.last_activity.isoformat() if act else "",
-                )
-            )
-        return QueuePage(items, len(matched), page, per_page, counts)
+        return QueueItem(
+            reference=case.reference, status=case.status, channel=case.channel, created_at=case.created_at.isoformat(),
+            submitted_at=case.submitted_at.isoformat() if case.submitted_at else None,
+            assigned_to=emails.get(case.assigned_to or "", case.assigned_to), title=f["title"],
+            abuse_forms=self._labels("abuse_forms", f["abuse_forms"]), countries=f["countries"],
+            minors=f["minors"], ongoing=f["ongoing"], attachments=attachments, danger=triage_facts(self.q, answers).danger,
+            new_reply=bool(act and act.new_reply and case.status in OPEN), lang=case.lang,
+            age=ago(now - act.since) if act else "", last_activity=ago(now - act.last_activity) if act else "",
+            last_activity_at=act.last_activity.isoformat() if act else "",
+        )
 
     @refusals_audited
     async def stalled(self, actor: Actor, *, idle: timedelta = timedelta(hours=24)) -> list[dict[str, Any]]:
@@ -144,12 +120,3 @@ class QueueReading(ServiceBase):
             await uow.audit.record(action="queue.stalled_viewed", now=now, actor_kind=actor.kind, actor_id=actor.staff_id,
                                    detail={"count": len(out)}, remote=actor.remote)
         return out
-
-    @staticmethod
-    def _need(danger: bool | None, act: Activity | None) -> tuple[int, int, datetime]:
-        """The "needs a person first" order: danger first, then a new reply, then the longest
-        waiting (since the reply, else since submission)."""
-        if act is None:
-            return (int(not danger), 1, datetime.max.replace(tzinfo=UTC))
-        waiting = act.last_in if act.new_reply and act.last_in else act.since
-        return (int(not danger), int(not act.new_reply), waiting)

@@ -48,7 +48,6 @@ class Console:
         self.announce = announce
         self.server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
-        self._warm: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -80,7 +79,6 @@ class Console:
             print(f"\nStaff console: {url}", flush=True)
         if first is not None:
             self._tell_first_password(*first)
-        self._warm = asyncio.create_task(self._warm_index(), name="search-index-warmup")
 
     def _tell_first_password(self, email: str, password: str) -> None:
         """The first admin's one-time password goes to a terminal only; when output is a pipe or a
@@ -98,24 +96,11 @@ class Console:
         if self.announce:
             print(f"First admin created: {email}. Its one-time password is in {path} (readable by this user only).", flush=True)
 
-    async def _warm_index(self) -> None:
-        """Decrypt every case into the in-memory search index once, so the first search is fast."""
-        try:
-            async with self.app.store.read() as uow:
-                await self.review.index.refresh(uow)
-        except Exception:
-            log.exception("search index warm-up failed; it will be built on the first query")
-
     async def stop(self) -> None:
-        if self._warm is not None and not self._warm.done():
-            self._warm.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._warm
         if self.server is not None:
             self.server.should_exit = True
         if self._task is not None:
             await self._task
-        self.review.index.forget()
 
 
 async def components(app: App, *, extra_routes: Sequence[BaseRoute | APIRouter] = ()) -> list[Component]:

@@ -1,6 +1,6 @@
 """The staff side's core, `ReviewService`: the queue (review.queue), one case read for review
 (review.casefile), every staff action (review.actions) and the failed-items queue (review.failed),
-over one store, questionnaire, clock and search index (review.base).
+over one store, questionnaire and clock (review.base); search is the database's (review.search).
 
 Channel-independent: it reads and writes through the storage repositories and reaches a
 submitter only by writing an outbox row (in the same transaction as the case change). Viewing a

@@ -18,6 +18,7 @@ from storage.models import (
     Attachment,
     AuditEvent,
     Case,
+    CaseTerm,
     ChatMessage,
     Inbox,
     Message,
@@ -30,6 +31,7 @@ from storage.repositories import (
     ConcurrentUpdate,
     NotFound,
 )
+from storage.search_index import DocumentFn, drop_case, index_case
 
 
 class SqlCases(Base):
@@ -37,6 +39,7 @@ class SqlCases(Base):
         super().__init__(session, keys, cache)
         self.blobs = blobs
         self._orphans: list[str] = []  # blob refs to remove once the transaction commits
+        self.documents: DocumentFn | None = None  # what a case contributes to the search index (set by the store)
 
     def take_orphans(self) -> list[str]:
         out, self._orphans = self._orphans, []
@@ -108,11 +111,15 @@ class SqlCases(Base):
             version=0,
             created_at=now,
             updated_at=now,
+            queued_at=now,
+            waiting_at=now,
             reopened=[],
         )
         self.s.add(row)
         await self.s.flush()
-        return await self._record(row)
+        record = await self._record(row)
+        await index_case(self.s, self.keys, record, key, self.documents, indexed_with=None)  # nothing unless created past draft
+        return record
 
     async def _row(self, case_id: str, *, lock: bool) -> Case:
         stmt = select(Case).where(Case.id == case_id)
@@ -172,6 +179,7 @@ class SqlCases(Base):
             "withdrawn_at": case.withdrawn_at,
             "reopened": list(case.reopened),
             "version": case.version + 1,
+            "queued_at": case.submitted_at or case.created_at,
         }
         result = await self.s.execute(
             update(Case)
@@ -182,7 +190,10 @@ class SqlCases(Base):
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(case.id)
         await self.s.refresh(row)
-        return await self._record(row)
+        indexed_with = row.search_key
+        saved = await self._record(row)
+        await index_case(self.s, self.keys, saved, key, self.documents, indexed_with=indexed_with)  # the search index, same transaction
+        return saved
 
     async def list(
         self, *, statuses: list[str] | None = None, limit: int = 100, offset: int = 0, newest_first: bool = True
@@ -221,6 +232,7 @@ class SqlCases(Base):
         row = await self._row(case_id, lock=True)
         await self.keys.destroy(self.s, row.data_key_id, now=now)
         self._dk.pop(row.data_key_id, None)
+        await drop_case(self.s, case_id)
 
     async def shred(self, case_id: str, *, now: datetime) -> None:
         """Destroy the case's content for good and keep a tombstone: the data key is destroyed (every
@@ -230,6 +242,7 @@ class SqlCases(Base):
         row = await self._row(case_id, lock=True)
         blob_refs = [ref for pair in (await self.s.execute(select(Attachment.blob_ref, Attachment.clean_blob_ref).where(Attachment.case_id == case_id))).all() for ref in pair if ref]
         await self.s.execute(delete(Attachment).where(Attachment.case_id == case_id))
+        await drop_case(self.s, case_id)
         await self.s.execute(delete(Message).where(Message.case_id == case_id))
         await self.s.execute(delete(Outbox).where(Outbox.case_id == case_id, Outbox.status != "sent"))
         await self.s.execute(update(Outbox).where(Outbox.case_id == case_id).values(payload_enc=b""))
@@ -270,6 +283,7 @@ class SqlCases(Base):
         await self.s.execute(update(AuditEvent).where(AuditEvent.case_id == case_id).values(case_id=None))
         await self.s.execute(update(ChatMessage).where(ChatMessage.case_id == case_id).values(case_id=None))
         await self.s.execute(update(Inbox).where(Inbox.case_id == case_id).values(case_id=None))
+        await self.s.execute(delete(CaseTerm).where(CaseTerm.case_id == case_id))
         key_id = row.data_key_id
         await self.s.delete(row)
         await self.s.flush()

@@ -104,6 +104,36 @@ class Case(Base):
     legal_hold: Mapped[bool] = mapped_column(Boolean, server_default="0", default=False)  # exempt from retention (admin)
     expiry_warned_at: Mapped[datetime | None] = mapped_column(TS)  # an idle draft's owner was told it will expire
     shredded_at: Mapped[datetime | None] = mapped_column(TS)  # the content's key was destroyed: a tombstone
+    # the queue, paged by the database (storage.queue_pages): when the case (re-)entered the queue,
+    # the thread's latest verified message each way, and the plain facets the queue sorts and
+    # filters on (not content: a score, a yes/no, a consent code); `search_key` names the key its
+    # search terms were made with (None: not in the search index — drafts, withdrawn, shredded)
+    queued_at: Mapped[datetime | None] = mapped_column(TS, index=True)
+    last_in_at: Mapped[datetime | None] = mapped_column(TS)
+    last_out_at: Mapped[datetime | None] = mapped_column(TS)
+    readiness: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    danger: Mapped[bool | None] = mapped_column(Boolean)
+    consent: Mapped[str | None] = mapped_column(String(16))
+    search_key: Mapped[str | None] = mapped_column(String(32))
+    # the "needs a person first" order, kept by the index hooks: 2 × (no danger) + (no new reply),
+    # then waiting since the new reply, else since queued
+    need_rank: Mapped[int] = mapped_column(Integer, server_default="3", default=3)
+    waiting_at: Mapped[datetime | None] = mapped_column(TS)
+
+    __table_args__ = (Index("ix_cases_status_shredded_queued", "status", "shredded_at", "queued_at"),
+                      Index("ix_cases_need_rank_waiting", "need_rank", "waiting_at"))
+
+
+class CaseTerm(Base):
+    """The search index: keyed hashes (HMAC) of a case's normalised words, word pairs and facet
+    values, per source (`case`: reference, answers, decision reason; else a thread message's id).
+    The words themselves are never stored (see storage.search_index for what this reveals)."""
+
+    __tablename__ = "case_terms"
+    __table_args__ = (Index("ix_case_terms_term_case", "term", "case_id"),)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    term: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class Attachment(Base):

@@ -1,7 +1,7 @@
 """Queries the staff side needs beyond the shared repositories: queue selection, console sessions,
 login attempts and run-time settings. Bound to one transaction through `UnitOfWork.session`.
 
-Nothing here decrypts case content: queue filtering on answers happens in `review.search`.
+Nothing here decrypts case content; the queue's pages and search are `storage.queue_pages`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AppSetting, Attachment, Case, DataKeyRow, Inbox, LoginAttempt, Message, Outbox, Staff, StaffSession, new_id
+from storage.models import AppSetting, Attachment, Case, Inbox, LoginAttempt, Message, Outbox, Staff, StaffSession, new_id
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -100,20 +100,6 @@ class ReviewQueries:
         order = func.coalesce(Case.submitted_at, Case.created_at)
         stmt = stmt.order_by(order.desc() if newest_first else order.asc(), Case.id)
         return [CaseStub(r[0], r[1], int(r[2])) for r in (await self.s.execute(stmt)).all()]
-
-    async def all_versions(self) -> dict[str, tuple[int, int]]:
-        """Every readable case's id, version and number of thread messages (what the in-memory
-        search index compares against: a new message or note changes the stamp). Cases whose data
-        key was destroyed are left out, so they drop out of the index."""
-        counts = select(Message.case_id, func.count().label("n")).group_by(Message.case_id).subquery()
-        stmt = (
-            select(Case.id, Case.version, func.coalesce(counts.c.n, 0))
-            .join(DataKeyRow, DataKeyRow.id == Case.data_key_id)
-            .outerjoin(counts, counts.c.case_id == Case.id)
-            .where(DataKeyRow.wrapped.is_not(None))
-        )
-        rows = (await self.s.execute(stmt)).all()
-        return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
     async def activity(self, case_ids: list[str]) -> dict[str, Activity]:
         """The `Activity` of each case (two grouped queries, no decryption)."""

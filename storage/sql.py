@@ -12,17 +12,19 @@ from storage.keys import KeyStore
 from storage.people import SqlStaff, SqlSubmitters
 from storage.queues import SqlInbox, SqlOutbox
 from storage.records_log import SqlAudit, SqlChatLog, SqlEvents
+from storage.search_index import DocumentFn
 from storage.threads import SqlAttachments, SqlMessages
 
 
 class Repos:
     """All repositories bound to one session (one transaction)."""
 
-    def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore) -> None:
+    def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore, documents: DocumentFn | None = None) -> None:
         self.session = session
         cache: dict[str, DataKey] = {}  # data keys unwrapped in this transaction, shared by every repository
         self.submitters = SqlSubmitters(session, keys, cache)
         self.cases = SqlCases(session, keys, blobs, cache)
+        self.cases.documents = documents
         self.messages = SqlMessages(session, keys, cache)
         self.attachments = SqlAttachments(session, keys, blobs, cache)
         self.outbox = SqlOutbox(session, keys, cache)

@@ -12,6 +12,7 @@ from storage.crypto import MasterKeys
 from storage.db import Database
 from storage.keys import KeyStore
 from storage.repositories import UnitOfWork
+from storage.search_index import DocumentFn
 from storage.sql import Repos
 
 
@@ -20,6 +21,7 @@ class Store:
         self.db = db
         self.keys = keys
         self.blobs = blobs
+        self.documents: DocumentFn | None = None  # what a case contributes to the search index (intake.app sets it)
 
     @classmethod
     def open(cls, *, url: str, master_keys: list[bytes], blob_dir: Path | None = None, blobs: BlobStore | None = None) -> Store:
@@ -46,7 +48,7 @@ class Store:
         and they are deleted only once the transaction that forgot them has committed.
         """
         async with self.db.transaction() as session:
-            repos = Repos(session, self.keys, self.blobs)
+            repos = Repos(session, self.keys, self.blobs, self.documents)
             yield repos
             if self.blobs.in_database:
                 await self.blobs.delete(session, repos.cases.take_orphans())
@@ -56,7 +58,7 @@ class Store:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         async with self.db.read() as session:
-            yield Repos(session, self.keys, self.blobs)
+            yield Repos(session, self.keys, self.blobs, self.documents)
 
     async def close(self) -> None:
         await self.blobs.close()

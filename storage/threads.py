@@ -26,6 +26,7 @@ from storage.repositories import (
     MessageRecord,
     NotFound,
 )
+from storage.search_index import message_added
 
 
 class SqlMessages(Base):
@@ -67,6 +68,8 @@ class SqlMessages(Base):
             )
         )
         await self.s.flush()
+        await message_added(self.s, self.keys, case_id=case_id, message_id=row_id, body=body, direction=direction, kind=kind,
+                            verified=verified, now=now)  # the search index and the queue's activity, same transaction
         return row_id
 
     async def for_case(self, case_id: str) -> list[MessageRecord]:

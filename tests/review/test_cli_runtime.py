@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 from intake import app as core
 from intake.app import App
 from intake.cli import cli
+from intake.seeding import seed_cases
 from intake.settings import Settings
 from review.passwords import verify_password
 from review.runtime import Console, components
+from storage.models import Case, CaseTerm
 from tests.review.conftest import make_case
 
 
@@ -107,3 +109,32 @@ def test_cli_staff_and_review_commands(env: Settings) -> None:
     last = json.loads(run("review", "show", ref, "--json"))["audit"][-1]
     assert last["action"] == "case.viewed" and last["actor_kind"] == "cli" and last["actor"].startswith("os:")
     assert "Not done" in run("review", "failed", *as_alice, code=1)  # admins only
+
+
+def test_cli_list_pages_and_reindex(env: Settings) -> None:
+    """`intake review list --json --no-answers` reads one page from the database; `reindex` builds the search index."""
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(cli, list(args))
+        assert result.exit_code == 0, (args, result.output)
+        return result.output
+
+    async def seed() -> list[str]:
+        application = core.build(env)
+        await application.store.prepare(now=application.clock())
+        try:
+            refs = await seed_cases(application, 5)
+            async with application.store.write() as uow:  # as after an upgrade: nothing indexed yet
+                await uow.session.execute(CaseTerm.__table__.delete())
+                await uow.session.execute(Case.__table__.update().values(search_key=None))
+            return refs
+        finally:
+            await application.store.close()
+
+    refs = asyncio.run(seed())
+    listed = json.loads(run("review", "list", "--json", "--no-answers", "--limit", "2", "--page", "2", "--oldest-first"))
+    assert [i["reference"] for i in listed] == refs[2:4] and all("answers" not in i for i in listed)
+    assert json.loads(run("review", "list", "--json", "--no-answers", "-q", "seed3x")) == []
+    assert "5 cases tokenised" in run("review", "reindex", "--batch", "2")
+    assert [i["reference"] for i in json.loads(run("review", "list", "--json", "--no-answers", "-q", "SEED3X"))] == [refs[3]]
