@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Literal
+
 from intake import engine
-from intake.engine import Draft
+from intake.engine import Draft, PathT
 from intake.i18n import translator
-from intake.questionnaire import Questionnaire
+from intake.questionnaire import Condition, Group, Question, Questionnaire
 
 
 def _natural(key: str) -> list[tuple[int, str]]:
@@ -50,3 +53,131 @@ def append_text(q: Questionnaire, draft: Draft, path: str, more: str) -> engine.
     present, value = engine.get_value(draft.answers, engine.parse_path(path))
     joined = f"{value}\n{more}" if present and isinstance(value, str) else more
     return engine.set_answer(q, draft, engine.parse_path(path), joined)
+
+
+# ---- which questions a form puts to the submitter --------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormEntry:
+    """One question a form may carry. `pending`: a condition that cannot be decided yet (the
+    question it tests is unanswered), shown to the person as "only if …"; `virtual`: the question
+    sits in a group instance that does not exist yet (a block to fill in or copy)."""
+
+    key: str
+    path: PathT
+    question: Question
+    section: int
+    groups: tuple[Group, ...]
+    required: bool
+    answered: bool
+    pending: tuple[Condition, ...] = ()
+    virtual: bool = False
+
+
+def _decided(cond: Condition, scopes: tuple[dict[str, Any], ...]) -> bool:
+    """Whether every question `cond` tests has an answer in these scopes."""
+    return all(any(ref in scope for scope in scopes) for ref in cond.referenced())
+
+
+def form_entries(q: Questionnaire, draft: Draft) -> list[FormEntry]:
+    """Every question that applies to these answers or may apply once an earlier answer is given,
+    in questionnaire order: the instances that exist, and the first instance of a group that has
+    none (`virtual`). Questions whose condition is decided false are left out."""
+    out: list[FormEntry] = []
+
+    def walk(items: list[Question | Group], scopes: tuple[dict[str, Any], ...], prefix: PathT, si: int,
+             groups: tuple[Group, ...], pending: tuple[Condition, ...], virtual: bool) -> None:
+        for item in items:
+            here = pending
+            if item.when is not None:
+                if _decided(item.when, scopes):
+                    if not engine.holds(item.when, scopes):
+                        continue
+                else:
+                    here = pending + (item.when,)
+            if isinstance(item, Question):
+                present = item.id in scopes[0] and scopes[0][item.id] not in (None, [], "")
+                out.append(FormEntry(
+                    engine.path_key(prefix + (item.id,)), prefix + (item.id,), item, si, groups,
+                    engine.is_required(item, scopes), present, here, virtual,
+                ))
+                continue
+            instances = scopes[0].get(item.id) or []
+            for i, instance in enumerate(instances):
+                walk(item.items, (instance,) + scopes, prefix + (item.id, i), si, groups + (item,), here, virtual)
+            if not instances:
+                walk(item.items, ({},) + scopes, prefix + (item.id, 0), si, groups + (item,), here, True)
+
+    for si, section in enumerate(q.sections):
+        walk(section.items, (draft.answers,), (), si, (), (), False)
+    return out
+
+
+def _tagged(q: Questionnaire) -> bool:
+    return any(isinstance(i, (Question, Group)) and i.essential for s in q.sections for i in _all_items(s.items))
+
+
+def _all_items(items: list[Question | Group]) -> list[Question | Group]:
+    out: list[Question | Group] = []
+    for item in items:
+        out.append(item)
+        if isinstance(item, Group):
+            out.extend(_all_items(item.items))
+    return out
+
+
+def is_essential(entry: FormEntry) -> bool:
+    """Asked in the first pass: the question is tagged essential, and so is every group it sits in."""
+    return entry.question.essential and all(g.essential for g in entry.groups)
+
+
+def is_recommended(entry: FormEntry) -> bool:
+    """Optional but what a designation needs: tagged recommended (a group's items count when the
+    group is recommended too)."""
+    return entry.question.recommended and all(g.essential or g.recommended for g in entry.groups)
+
+
+def _reopened(entry: FormEntry, reopened: list[str]) -> bool:
+    """Whether staff reopened this question: by bare question or group id, by its path, or by the
+    path of a group instance it sits in (`evidence.0`)."""
+    ids = {entry.question.id} | {g.id for g in entry.groups}
+    return any(r in ids or entry.key == r or entry.key.startswith(r + ".") for r in reopened)
+
+
+FormKind = Literal["first", "followup", "details", "reopened"]
+
+
+def select(q: Questionnaire, draft: Draft, kind: FormKind, *, reopened: list[str] | None = None,
+           redo: set[str] | None = None) -> list[FormEntry]:
+    """The questions a form of `kind` puts to the submitter — the one place that decides it:
+
+    - `first` (first contact): the essential questions, and the recommended identifiers (optional);
+    - `followup` (a draft in progress): what is still needed to submit (`engine.missing`, plus
+      `redo`: answers refused), and the recommended identifiers not yet given;
+    - `details` (after SUBMIT): every required question still unanswered, and the recommended ones;
+    - `reopened` (a staff follow-up): the questions staff reopened, answered or not.
+
+    A questionnaire without `essential` tags asks everything in the first form. At the merge with
+    the engine's essentials-first pass, `engine.missing` here is where `essential_missing` goes,
+    and `details` is the engine's `details_missing` plus the recommended ones."""
+    entries = form_entries(q, draft)
+    if kind == "reopened":
+        return [e for e in entries if _reopened(e, reopened or [])]
+    if kind == "first":
+        if not _tagged(q):
+            return [e for e in entries if not e.answered and not e.pending]
+        return [e for e in entries if not e.answered and (is_essential(e) or is_recommended(e))]
+    if kind == "followup":
+        needed = {s.key for s in engine.missing(q, draft)} | set(redo or ())
+        return [e for e in entries if e.key in needed or (not e.answered and is_recommended(e))]
+    return [e for e in entries if not e.answered and ((e.required and not e.pending and not e.virtual) or is_recommended(e))]
+
+
+def may_change(q: Questionnaire, draft: Draft, reopened: list[str], key: str) -> bool:
+    """On a submitted case, an answer the submitter may give: to a question staff reopened, or to
+    one not answered yet (a detail)."""
+    for entry in form_entries(q, draft):
+        if entry.key == key:
+            return not entry.answered or _reopened(entry, reopened)
+    return True  # a new group instance (e.g. a second ID document): nothing there to overwrite

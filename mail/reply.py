@@ -24,6 +24,7 @@ from intake.engine import Draft
 from intake.i18n import translator
 from intake.inbound import Intent, Result
 from intake.questionnaire import Question, Questionnaire
+from intake.forms import select
 from mail.form import label_for, render_form, summary_text, wrap_lines
 
 MAX_REFERENCES = 10
@@ -125,17 +126,19 @@ def compose(q: Questionnaire, result: Result, draft: Draft) -> tuple[str, str]:
         parts.append(t("Thank you. Your case {ref} has been sent to our staff. Keep this reference; reply to this "
                        "email if you want to add something.", ref=reference))
         parts.append(summary_text(q, draft))
+        parts.extend(details_form(q, draft))
     elif result.fresh and not result.results:
         parts.append(t("Please answer the questions below by replying to this email. Write each answer after its colon "
                        "(or on the next line); for choices, the number is enough. Lines marked (optional) may stay empty. "
                        "You can answer in several emails: we keep what you sent."))
-        parts.append(render_form(q, draft))
+        parts.append(form_help(lang))
+        parts.append(render_form(q, select(q, draft, "first"), lang, language_line=True))
     elif redo:
         if result.inbound.submit:
             parts.append(t("The case cannot be submitted yet: some required answers are missing."))
         parts.append(t.plural("Still needed ({n} question). Please reply with this form filled in:",
                               "Still needed ({n} questions). Please reply with this form filled in:", len(redo)))
-        parts.append(render_form(q, draft, only=redo))
+        parts.append(render_form(q, select(q, draft, "followup", redo=redo), lang))
     elif result.inbound.submit:
         error = result.turn.error if result.turn is not None else None
         parts.append(error or t("The case could not be submitted. Please try again."))
@@ -145,6 +148,28 @@ def compose(q: Questionnaire, result: Result, draft: Draft) -> tuple[str, str]:
                        "staff. To change an answer, reply with its line corrected."))
         parts.append(summary_text(q, draft))
     return subject, "\n\n".join(p.strip("\n") for p in parts if p) + "\n"
+
+
+def form_help(lang: str) -> str:
+    """How to fill in the parts of a form that are not one line each."""
+    t = translator(lang)
+    return t("To add another perpetrator, place or evidence item: copy its block of lines and change the number "
+             "(for example “Evidence item 1” to “Evidence item 2”). To give a file as evidence, attach it to your reply "
+             "and write its file name on the evidence item’s file line; other attached files are kept with the case too.")
+
+
+def details_form(q: Questionnaire, draft: Draft) -> list[str]:
+    """After SUBMIT: the details that would make the case stronger, as a short form (none: nothing)."""
+    entries = select(q, draft, "details")
+    if not entries:
+        return []
+    t = translator(draft.lang)
+    return [
+        t("If you can, add the details below (a designation needs them to identify the perpetrators). Reply with the "
+          "lines you can fill in; leave the others empty. Your answers are added to the case."),
+        form_help(draft.lang),
+        render_form(q, entries, draft.lang),
+    ]
 
 
 def label(q: Questionnaire, key: str, lang: str) -> str:
