@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from intake import engine
 from intake.engine import Draft, PathT
+from intake.engine.slots import open_instances, store
 from intake.i18n import translator
-from intake.questionnaire import Condition, Group, Question, Questionnaire
+from intake.questionnaire import Condition, FieldType, Group, Question, Questionnaire
+from storage.repositories import CaseRecord, UnitOfWork
+
+SEPARATOR = " — "
 
 
 def _natural(key: str) -> list[tuple[int, str]]:
@@ -16,20 +23,51 @@ def _natural(key: str) -> list[tuple[int, str]]:
     return [(int(p), "") if p.isdigit() else (-1, p) for p in key.split(".")]
 
 
-def apply_form(q: Questionnaire, draft: Draft, raw: dict[str, str]) -> tuple[Draft, dict[str, str | None], list[str]]:
+def _file_key(name: str) -> str:
+    """A file name as compared: case, spacing and characters a mail client may change ignored."""
+    return re.sub(r"[^\w.]+", "", unicodedata.normalize("NFKC", name).casefold())
+
+
+def _set_files(q: Questionnaire, draft: Draft, key: str, raw: str, files: list[tuple[str, str]]) -> engine.Outcome:
+    """A file question answered with the names of attached files: those files' ids, in order."""
+    t = translator(draft.lang)
+    by_name: dict[str, str] = {}
+    for filename, attachment_id in files:
+        by_name.setdefault(_file_key(filename), attachment_id)
+    names = [n.strip() for n in re.split(r"[,;\n]", raw) if n.strip()]
+    unknown = [n for n in names if _file_key(n) not in by_name]
+    if unknown or not names:
+        return engine.Outcome(draft=draft, ok=False, error=t("No file with this name is attached: {names}", names=", ".join(unknown) or raw))
+    path = engine.parse_path(key)
+    opened = open_instances(q, draft, path) or draft
+    if key not in {s.key for s in engine.slots(q, opened)}:
+        return engine.Outcome(draft=draft, ok=False, applies=False)
+    ids = list(dict.fromkeys(by_name[_file_key(n)] for n in names))
+    return engine.Outcome(draft=engine.prune(q, store(opened, path, ids)), ok=True, changed=True)
+
+
+def apply_form(
+    q: Questionnaire, draft: Draft, raw: dict[str, str], *, files: list[tuple[str, str]] | None = None,
+) -> tuple[Draft, dict[str, str | None], list[str]]:
     """Apply form answers to a draft (pure). Returns the new draft, per path None (accepted) or the
     error text, and the notices the answers raised. Paths are applied in questionnaire order so
     conditions see earlier answers first; answers that open a later question (a condition, a new
     numbered group instance) are tried again on a later pass. A draft that stops (the channel is
-    not safe) is returned at once with `stopped` set."""
+    not safe) is returned at once with `stopped` set. A file question takes the names of attached
+    files (`files`: file name → attachment id, this message's first): those files become its answer."""
     results: dict[str, str | None] = {}
     notices: list[str] = []
     pending = dict(raw)
+    questions = q.questions()
     for _ in range(8):
         progressed = False
         order = {s.key: i for i, s in enumerate(engine.slots(q, draft))}
         for key in sorted(pending, key=lambda k: (order.get(k, len(order)), _natural(k))):
-            outcome = engine.set_answer(q, draft, engine.parse_path(key), pending[key])
+            question = questions.get(key.rsplit(".", 1)[-1])
+            if question is not None and question.type == FieldType.FILES:
+                outcome = _set_files(q, draft, key, pending[key], files or [])
+            else:
+                outcome = engine.set_answer(q, draft, engine.parse_path(key), pending[key])
             if not outcome.applies:
                 continue
             pending.pop(key)
@@ -181,3 +219,62 @@ def may_change(q: Questionnaire, draft: Draft, reopened: list[str], key: str) ->
         if entry.key == key:
             return not entry.answered or _reopened(entry, reopened)
     return True  # a new group instance (e.g. a second ID document): nothing there to overwrite
+
+
+def label_for(q: Questionnaire, path: PathT, lang: str) -> str:
+    """The label of a question at `path`, e.g. `Alleged perpetrator 1 — Name` (forms, history)."""
+    items = q.items_by_id()
+    parts: list[str] = []
+    for i in range(0, len(path) - 1):
+        name, index = path[i], path[i + 1]
+        item = items.get(name) if isinstance(name, str) else None
+        if isinstance(item, Group) and isinstance(index, int):
+            parts.append(f"{item.text.get(lang)} {index + 1}")
+    question = items[str(path[-1])]
+    assert isinstance(question, Question)
+    parts.append(question.short(lang))
+    return SEPARATOR.join(parts)
+
+
+def _shown(q: Questionnaire, draft: Draft, key: str) -> str:
+    path = engine.parse_path(key)
+    present, value = engine.get_value(draft.answers, path)
+    question = q.items_by_id().get(str(path[-1]))
+    if not present or not isinstance(question, Question):
+        return ""
+    return engine.display(question, value, draft.lang)
+
+
+async def land_on_case(
+    uow: UnitOfWork, q: Questionnaire, *, now: datetime, submitter_id: str, case: CaseRecord, raw: dict[str, str],
+    files: list[tuple[str, str]] | None = None,
+) -> tuple[CaseRecord, dict[str, str | None], list[str]]:
+    """Form answers from the submitter on their submitted case (a staff follow-up's reopened
+    questions, the details asked after SUBMIT), in the caller's transaction. Only a question staff
+    reopened, or one not answered yet, takes an answer. Each change is kept with its history: a
+    thread message `answers` (encrypted like every message) saying what each answer is now and was
+    before, and an audit event naming the paths (never the values)."""
+    t = translator(case.lang)
+    before = Draft.model_validate(case.draft)
+    allowed = {k: v for k, v in raw.items() if may_change(q, before, list(case.reopened), k)}
+    results: dict[str, str | None] = {
+        k: t("This answer is already on the case. To change it, write to us what is wrong.") for k in raw if k not in allowed
+    }
+    after, applied, notices = apply_form(q, before, allowed, files=files)
+    if after.stopped:  # a submitted case is not discarded by a form: the answer is refused
+        return case, {**results, **{k: t("That question does not apply to this case.") for k in allowed}}, []
+    results.update(applied)
+    changed = [k for k, v in applied.items() if v is None]
+    if not changed:
+        return case, results, notices
+    lines = []
+    for key in changed:
+        label, old, new = label_for(q, engine.parse_path(key), case.lang), _shown(q, before, key), _shown(q, after, key)
+        lines.append(f"{label}: {new}" + (f"\n    ({t('before: {value}', value=old)})" if old else ""))
+    message = await uow.messages.add(case_id=case.id, direction="in", channel=case.channel, kind="answers",
+                                     body="\n".join(lines), now=now)
+    case.draft = after.model_dump(mode="json")
+    case = await uow.cases.save(case, now=now)
+    await uow.audit.record(action="case.answers_added", now=now, actor_kind="submitter", actor_id=submitter_id,
+                           case_id=case.id, detail={"paths": changed, "message": message})
+    return case, results, notices

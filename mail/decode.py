@@ -26,11 +26,14 @@ from intake import languages
 from intake.app import App
 from intake.cases import REF_PATTERN, IncomingFile
 from intake.channels import Channel, InboxRecord
+from intake.engine import Draft
 from intake.inbound import Inbound, Intent
 from intake.questionnaire import Questionnaire
 from mail.capability import proven_reference
 from mail.form import norm, parse_form, sent_lines, unquote, wants_submit, wants_withdraw
+from mail.formtext import wrap_lines
 from mail.loops import no_autoreply_reason, split_address
+from mail.notice import notice_body
 from mail.parse import ParsedMessage, dedup_key, parse_message
 from mail.reply import render_reply, thread_meta
 from mail.sender import our_message_id
@@ -193,8 +196,14 @@ class MailDecoder:
                 if case_id is None:
                     continue
                 for row in await uow.outbox.list(case_id=case_id, status="sent", limit=100):
-                    if our_message_id(row.id, self.domain) == mid and isinstance(row.payload.get("body"), str):
+                    if our_message_id(row.id, self.domain) != mid:
+                        continue
+                    if isinstance(row.payload.get("body"), str):
                         sent_body = row.payload["body"]
+                    elif row.channel == CHANNEL.value:  # a staff notice: its text is built again as the sender built it
+                        named_case = await uow.cases.get(case_id)
+                        answers = Draft.model_validate(named_case.draft or {})
+                        sent_body = wrap_lines(notice_body(self.q, row.kind, row.payload, named_case.reference, named_case.lang, answers))
                 break
             submitter = await uow.submitters.find(channel=CHANNEL, identity=identity)
             draft = await uow.cases.open_draft(submitter.id) if submitter is not None else None

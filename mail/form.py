@@ -17,11 +17,10 @@ from typing import Any
 
 from intake import engine
 from intake.engine import Draft
+from intake.forms import SEPARATOR, label_for
 from intake.i18n import translator
 from intake.questionnaire import FieldType, Group, Question, Questionnaire
-from mail.formtext import (
-    INDENT, SEPARATOR, WIDTH, condition_note, copy_note, hints, label_for, render_form, wrap_label, wrap_lines,
-)
+from mail.formtext import INDENT, WIDTH, condition_note, copy_note, hints, render_form, wrap_lines
 
 __all__ = ["label_for", "hints", "render_form", "wrap_lines", "parse_form", "resolve_label", "sent_lines", "summary_text"]
 QUOTE_RE = re.compile(r"^\s*(?:>\s?)+")

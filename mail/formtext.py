@@ -14,28 +14,12 @@ import textwrap
 
 from intake import engine, languages
 from intake.engine import PathT
-from intake.forms import FormEntry
+from intake.forms import SEPARATOR, FormEntry, label_for
 from intake.i18n import translator
 from intake.questionnaire import Condition, FieldType, Group, Question, Questionnaire
 
-SEPARATOR = " — "
 WIDTH = 78  # every line we send fits (RFC 5322 recommends 78)
 INDENT = "    "
-
-
-def label_for(q: Questionnaire, path: PathT, lang: str) -> str:
-    """The form label of a question at `path`, e.g. `Alleged perpetrator 1 — Name`."""
-    items = q.items_by_id()
-    parts: list[str] = []
-    for i in range(0, len(path) - 1):
-        name, index = path[i], path[i + 1]
-        item = items.get(name) if isinstance(name, str) else None
-        if isinstance(item, Group) and isinstance(index, int):
-            parts.append(f"{item.text.get(lang)} {index + 1}")
-    question = items[str(path[-1])]
-    assert isinstance(question, Question)
-    parts.append(question.short(lang))
-    return SEPARATOR.join(parts)
 
 
 def hints(question: Question, lang: str) -> list[str]:

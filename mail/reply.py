@@ -21,10 +21,10 @@ from typing import Any
 from intake import engine, lifecycle
 from intake.channels import Outgoing
 from intake.engine import Draft
+from intake.forms import select
 from intake.i18n import translator
 from intake.inbound import Intent, Result
 from intake.questionnaire import Question, Questionnaire
-from intake.forms import select
 from mail.form import label_for, render_form, summary_text, wrap_lines
 
 MAX_REFERENCES = 10
@@ -62,12 +62,26 @@ def render_reply(q: Questionnaire, result: Result) -> list[Outgoing]:
         body = t("Thank you. Your message has been added to case {ref} and our staff will read it.", ref=result.reference)
         if result.attachments:
             body += "\n" + t.plural("{n} attached file was kept with it.", "{n} attached files were kept with it.", result.attachments)
+        body += answers_note(q, result)
         return [_mail("ack", result, t("Your message was received"), body + "\n")]
     if result.draft is None or result.draft.stopped:
         return []
     kind = "form" if result.fresh else "reply"
     subject, body = compose(q, result, result.draft)
     return [_mail(kind, result, subject, body)]
+
+
+def answers_note(q: Questionnaire, result: Result) -> str:
+    """On a submitted case: which answers were added to it, and which were not and why."""
+    t = translator(result.lang)
+    accepted = [k for k, v in result.results.items() if v is None]
+    invalid = {k: v for k, v in result.results.items() if v is not None}
+    parts = [""]
+    if accepted:
+        parts.append("\n".join([t("Added to the case:")] + [f"- {label(q, k, result.lang)}" for k in accepted]))
+    if invalid:
+        parts.append("\n".join([t("Not accepted — please correct:")] + [f"- {label(q, k, result.lang)}: {e}" for k, e in invalid.items()]))
+    return "\n\n".join(parts) if len(parts) > 1 else ""
 
 
 def withdrawn(result: Result) -> Outgoing:
