@@ -76,6 +76,9 @@ class Receiver:
                 submitter = await uow.submitters.get_or_create(channel=channel, identity=identity, lang=normalise_lang(inbound.lang), now=now)
                 await uow.submitters.lock(submitter.id)
                 result = await self._dispatch(uow, channel, submitter.id, submitter.lang, inbound)
+                if inbound.auth is not None:  # what the relay found of the sender, for staff (no content)
+                    await uow.audit.record(action="message.authentication", now=now, actor_kind="submitter", actor_id=submitter.id,
+                                           case_id=result.case_id, detail={**inbound.auth, "verified": result.verified})
                 self._step("applied")
                 if inbound.chat_ref is not None:  # the input's own chat message, for wiping the chat later
                     await uow.chatlog.add(submitter_id=submitter.id, case_id=result.case_id, direction="in", ref=inbound.chat_ref, now=now)
@@ -269,6 +272,8 @@ class Receiver:
                 return await self._answers_on_case(uow, submitter_id, case.id, inbound, result)
             return result
         fresh = case is None
+        if case is None and inbound.forged:  # a forged sender starts nothing (and gets no reply)
+            return Result(inbound, verified=False)
         if case is None:
             if await self._first_contact_limited(uow, channel, submitter_id):
                 return Result(inbound, limited=True)

@@ -9,7 +9,9 @@ stalls the SMTP server or the console on the event loop. The decoder works out:
   thread keys (`References`, then `In-Reply-To`, the latter tried first by the core);
 - the form answers, read against the language of the sender's open draft (English labels are
   always accepted), and whether the person asked to SUBMIT;
-- the attachments, each keyed by the message's dedup key and position (stored once).
+- the attachments, each keyed by the message's dedup key and position (stored once);
+- the `Authentication-Results` our own MTA recorded (`INTAKE_MAIL_TRUSTED_AUTHSERV_ID`): audited
+  with the message; a failed DMARC check proves nothing and starts nothing (`Inbound.forged`).
 
 `receive` then applies all of it in one transaction (see `intake.receive.Receiver._form`).
 """
@@ -29,6 +31,7 @@ from intake.channels import Channel, InboxRecord
 from intake.engine import Draft
 from intake.inbound import Inbound, Intent
 from intake.questionnaire import Questionnaire
+from mail import authentication
 from mail.capability import proven_reference
 from mail.form import norm, parse_form, sent_lines, unquote, wants_submit, wants_withdraw
 from mail.formtext import wrap_lines
@@ -122,6 +125,7 @@ class MailDecoder:
         self.address = app.settings.mail_address
         self.keys = app.settings.master_keys()
         self.domain = split_address(self.address)[1] or "localhost"
+        self.trusted_authserv_id = app.settings.mail_trusted_authserv_id
 
     async def handle(self, row: InboxRecord) -> None:
         """Decode the row and hand it to `receive`; a row without any sender address needs nothing."""
@@ -136,6 +140,10 @@ class MailDecoder:
         thread_keys = [m for m in msg.references if m not in msg.in_reply_to] + msg.in_reply_to  # the core tries the last first
         proven_ref = proven_reference(self.keys, msg.subject, rcpt_tos)
         stored, reused, proven, sent_body = await self._context(identity, msg, proven_ref, thread_keys)
+        auth = authentication.read(msg.auth_results, self.trusted_authserv_id)
+        forged = auth is not None and auth.dmarc_failed
+        if forged:
+            proven = set()  # a failed DMARC check: the From: is not the sender's; nothing is proven
         chosen = await asyncio.to_thread(language_asked, msg, sent_body)
         lang = await asyncio.to_thread(languages.choose, explicit=chosen, stored=stored, hint=msg.lang, text=msg.reply)
         reading = await asyncio.to_thread(read_form, self.q, tuple(dict.fromkeys(x for x in (lang, stored) if x)), msg, sent_body)
@@ -155,6 +163,8 @@ class MailDecoder:
             reference=proven_ref or reference_of(msg.subject, rcpt_tos),
             thread_keys=thread_keys,
             proven=proven,
+            auth=auth.as_detail() if auth is not None else None,
+            forged=forged,
             external_key=external,
             automated=no_autoreply_reason(msg, mail_from=mail_from, intake=self.address),
             meta=thread_meta(msg.message_id, msg.references),
