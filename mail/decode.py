@@ -37,9 +37,10 @@ from mail.form import norm, parse_form, sent_lines, unquote, wants_submit, wants
 from mail.formtext import wrap_lines
 from mail.loops import no_autoreply_reason, split_address
 from mail.notice import notice_body
-from mail.parse import ParsedMessage, dedup_key, parse_message
+from mail.parse import ParsedMessage, dedup_key
 from mail.reply import render_reply, thread_meta
 from mail.sender import our_message_id
+from mail.worker import parse_bounded
 
 log = logging.getLogger(__name__)
 CHANNEL = Channel.EMAIL
@@ -129,7 +130,7 @@ class MailDecoder:
 
     async def handle(self, row: InboxRecord) -> None:
         """Decode the row and hand it to `receive`; a row without any sender address needs nothing."""
-        msg = await asyncio.to_thread(parse_message, row.raw)
+        msg = await parse_bounded(row.raw)
         mail_from = str(row.envelope.get("mail_from") or "")
         identity = msg.from_addr or (mail_from.strip("<>").lower() if "@" in mail_from else None)
         if identity is None:

@@ -72,6 +72,7 @@ class ParsedMessage:
     reply: str = ""  # the newest part of the body, quoted earlier replies stripped
     attachments: list[Part] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    worker_peak_kb: int | None = None  # parsed in the bounded worker process: its peak RSS (KiB)
 
 
 LOOP_HEADERS = ("auto-submitted", "precedence", "list-id", "list-unsubscribe", "list-post", "x-auto-response-suppress",
