@@ -136,7 +136,8 @@ def label_for_group(q: Questionnaire, path: PathT, lang: str) -> str:
 
 def render_form(q: Questionnaire, entries: list[FormEntry], lang: str, *, language_line: bool = False) -> str:
     """The form for these entries (from `intake.forms.select`), section by section. After the
-    last question of each repeatable group instance, how to add another one."""
+    last question of each repeatable group instance whose block the form carries whole, how to
+    add another one."""
     t = translator(lang)
     lines: list[str] = []
     if language_line:  # the form's language line: changing it changes the language of the case
@@ -144,6 +145,7 @@ def render_form(q: Questionnaire, entries: list[FormEntry], lang: str, *, langua
         lines += textwrap.wrap(t("(to change it, write another language: {names})",
                                  names=", ".join(x.native_name for x in languages.LANGUAGES)), WIDTH) + [""]
     section_seen: int | None = None
+    keys = {e.key for e in entries}
     for n, entry in enumerate(entries):
         if section_seen != entry.section:
             section_seen = entry.section
@@ -153,9 +155,16 @@ def render_form(q: Questionnaire, entries: list[FormEntry], lang: str, *, langua
         for depth in range(len(entry.groups), 0, -1):  # the innermost instance that ends here first
             instance = entry.path[: 2 * depth]
             group = entry.groups[depth - 1]
-            if following[: len(instance)] != instance and group.max > 1:
+            if following[: len(instance)] != instance and group.max > 1 and _whole_block(group, instance, keys):
                 lines += textwrap.wrap(copy_note(q, group, instance, lang), WIDTH) + [""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _whole_block(group: Group, instance: PathT, keys: set[str]) -> bool:
+    """Whether the form carries the block of this instance from its first question (then it can
+    be copied as another instance); a form with only some of its answers asks for those only."""
+    first = group.items[0]
+    return isinstance(first, Group) or engine.path_key(instance + (first.id,)) in keys
 
 
 def wrap_lines(text: str, width: int = WIDTH) -> str:

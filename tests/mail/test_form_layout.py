@@ -85,3 +85,16 @@ def test_the_first_form_is_short(q: Questionnaire) -> None:
     text = render_form(q, select(q, engine.start("en"), "first"), "en", language_line=True)
     assert len(text.split("\n")) < 200
     assert "copy the lines of “Alleged perpetrator 1”" in " ".join(text.split())
+
+
+def test_follow_up_forms_are_short_and_keep_offering_the_identifiers(q: Questionnaire) -> None:
+    half = engine.set_answer(q, engine.start("en"), ("org_name",), "Helping Hands").draft
+    followup = select(q, half, "followup")
+    assert "org_name" not in [e.question.id for e in followup]  # answered: not asked again
+    assert {"perp_dob", "perp_nationality", "vessel_imo", "id_doc_number"} <= {e.question.id for e in followup}
+    _, full = complete_answers(q)
+    reopened = select(q, full, "reopened", reopened=["perp_dob"])
+    assert [e.key for e in reopened] == ["perpetrators.0.perp_dob"]
+    text = render_form(q, reopened, "en")
+    assert "copy the lines" not in text  # only the reopened question: no block to copy
+    assert "To add another ID document" in render_form(q, select(q, full, "reopened", reopened=["perp_id_docs"]), "en")
