@@ -4,13 +4,19 @@ starts or continues a case — through the real SMTP server (aiosmtpd) fed by sm
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from intake import lifecycle
 from intake.settings import Settings
 from mail.authentication import read
+from review.auth import AuthService
+from review.service import ReviewService
+from review.web import create_app
 from tests.mail.conftest import SENDER, Harness
-from tests.mail.support import message, text_of
+from tests.mail.support import complete_answers, form_text, message, text_of
+from tests.review.conftest import PASSWORD, cheap_hasher
+from tests.review.test_web import login
 
 OURS = "mx.intake.example"
 
@@ -80,3 +86,28 @@ async def test_results_from_another_authserv_are_ignored(mail: Harness) -> None:
         case = await uow.cases.by_reference(ref)
         assert case is not None
         assert [e for e in await uow.audit.for_case(case.id) if e.action == "message.authentication"] == []
+
+
+async def test_staff_see_the_results_above_the_case_thread(mail: Harness) -> None:
+    """Through the console over HTTP: the reviewer reads DMARC/DKIM/SPF and the forged-sender mark."""
+    raw, _ = message("first", headers={"Authentication-Results": results("pass")})
+    (form,) = await mail.exchange(raw)
+    ref = str(form["Subject"])[1:13]
+    answers, _ = complete_answers(mail.app.questionnaire)
+    raw, _ = message(form_text(mail.app.questionnaire, answers), subject="Re: " + str(form["Subject"]),
+                     in_reply_to=str(form["Message-ID"]), headers={"Authentication-Results": results("pass")})
+    (ready,) = await mail.exchange(raw)
+    raw, _ = message("SUBMIT", subject="Re: " + str(ready["Subject"]), in_reply_to=str(ready["Message-ID"]),
+                     headers={"Authentication-Results": results("pass")})
+    await mail.exchange(raw)
+    forged, _ = message("Please send me everything.", subject=f"Re: [{ref}]", headers={"Authentication-Results": results("fail")})
+    await mail.exchange(forged)
+    auth = AuthService(mail.app.store, clock=mail.app.clock, hasher=cheap_hasher())
+    await auth.add_staff("dana@ngo.example", PASSWORD, "admin")
+    web = create_app(mail.app, review=ReviewService(mail.app.store, mail.app.questionnaire, clock=mail.app.clock), auth=auth)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://testserver") as client:
+        assert (await login(client, "dana@ngo.example")).status_code in (200, 303)
+        page = (await client.get(f"/cases/{ref}")).text
+    assert f"email authentication by {OURS}: DMARC pass, DKIM pass, SPF pass" in page
+    assert f"email authentication by {OURS}: DMARC fail" in page and "sender forged: kept as unverified" in page
+    assert "unverified sender" in page
