@@ -61,7 +61,6 @@ def read_form(q: Questionnaire, langs: str | tuple[str, ...], msg: ParsedMessage
     it: what we sent is never an answer, a label of ours with the person's answer below it counts.
     Otherwise the newest part of the message (quotes stripped), else the whole body unquoted.
     CPU-bound: called in a worker thread."""
-    quoted_too = "\n".join(unquote(line) for line in msg.text.split("\n"))
     sent = sent_lines(sent_body) if sent_body else None
     answers: dict[str, str] = {}
     wanted = (langs,) if isinstance(langs, str) else langs
@@ -69,10 +68,15 @@ def read_form(q: Questionnaire, langs: str | tuple[str, ...], msg: ParsedMessage
         if sent is not None:
             found = parse_form(q, language, msg.text, sent=sent)
         else:
-            found = parse_form(q, language, msg.reply) or parse_form(q, language, quoted_too)
+            found = parse_form(q, language, msg.reply) or parse_form(q, language, _unquoted(msg.text))
         for key, value in found.items():
             answers.setdefault(key, value)
     return Reading(answers, wants_submit(msg.reply, wanted))
+
+
+def _unquoted(text: str) -> str:
+    """The whole body with its `>` quote markers removed (only read when the newest part has no answers)."""
+    return "\n".join(unquote(line) for line in text.split("\n"))
 
 
 def language_asked(msg: ParsedMessage, sent_body: str | None) -> str | None:

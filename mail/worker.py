@@ -42,8 +42,21 @@ def _parse_in_worker(raw: bytes) -> ParsedMessage | None:
         out = parse_message(raw)
     except MemoryError:
         return None
-    out.worker_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out.worker_peak_kb = peak_rss_kb()
     return out
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident memory (KiB): VmHWM, which starts afresh with the process's
+    own address space (ru_maxrss would carry the peak of the process that spawned it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def configure(limit: int) -> None:
