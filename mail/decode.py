@@ -179,7 +179,8 @@ class MailDecoder:
         )
         log.info(
             "inbox %s: %s (case %s, %d answers, defects %d)", row.id,
-            "duplicate" if result.duplicate else ("submitted" if result.submitted else ("thread" if result.threaded else "draft")),
+            "duplicate" if result.duplicate else "forged sender (DMARC failed), nothing started" if forged and result.case_id is None else
+            ("submitted" if result.submitted else ("thread" if result.threaded else "draft")),
             result.case_id or "-", len(result.results), len(msg.defects),
         )
 
