@@ -57,6 +57,8 @@ class Inbound:
     proven: set[str] | None = None  # FORM: the case ids this input proves it may act on (a capability in
     # the reply address or subject, a reply to a message we sent); None: the channel authenticates the sender
     meta: dict[str, Any] = field(default_factory=dict)  # the channel's own context, handed back to its renderer
+    auth: dict[str, str] | None = None  # the sender's authentication as a trusted relay recorded it (e.g. DMARC): audited
+    forged: bool = False  # FORM: the channel found the sender forged (e.g. DMARC failed): starts and continues nothing
 
 
 @dataclass

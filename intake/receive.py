@@ -19,7 +19,7 @@ from intake import engine, lifecycle
 from intake.cases import CaseService, IncomingFile
 from intake.channels import Renderer
 from intake.clock import Clock
-from intake.forms import append_text, apply_form
+from intake.forms import append_text, apply_form, land_on_case
 from intake.i18n import normalise_lang
 from intake.inbound import Inbound, Intent, Result
 from intake.sanitise import clean_copy
@@ -76,6 +76,9 @@ class Receiver:
                 submitter = await uow.submitters.get_or_create(channel=channel, identity=identity, lang=normalise_lang(inbound.lang), now=now)
                 await uow.submitters.lock(submitter.id)
                 result = await self._dispatch(uow, channel, submitter.id, submitter.lang, inbound)
+                if inbound.auth is not None:  # what the relay found of the sender, for staff (no content)
+                    await uow.audit.record(action="message.authentication", now=now, actor_kind="submitter", actor_id=submitter.id,
+                                           case_id=result.case_id, detail={**inbound.auth, "verified": result.verified})
                 self._step("applied")
                 if inbound.chat_ref is not None:  # the input's own chat message, for wiping the chat later
                     await uow.chatlog.add(submitter_id=submitter.id, case_id=result.case_id, direction="in", ref=inbound.chat_ref, now=now)
@@ -264,8 +267,13 @@ class Receiver:
         if inbound.proven is not None and case is not None and case.submitter_id == submitter_id and case.id not in inbound.proven:
             return await self._unproven(uow, channel, submitter_id, case, inbound)
         if case is not None and (case.submitter_id != submitter_id or case.status != lifecycle.DRAFT):
-            return await self._message(uow, channel, submitter_id, _named(inbound, case.reference))
+            result = await self._message(uow, channel, submitter_id, _named(inbound, case.reference))
+            if inbound.answers and result.verified and result.case_id == case.id and result.status in lifecycle.OPEN_FOR_SUBMITTER:
+                return await self._answers_on_case(uow, submitter_id, case.id, inbound, result)
+            return result
         fresh = case is None
+        if case is None and inbound.forged:  # a forged sender starts nothing (and gets no reply)
+            return Result(inbound, verified=False)
         if case is None:
             if await self._first_contact_limited(uow, channel, submitter_id):
                 return Result(inbound, limited=True)
@@ -279,7 +287,9 @@ class Receiver:
                 external_key=inbound.external_key, files=inbound.files,
             )
         self._step("kept")
-        draft, results, notices = apply_form(self.q, self.cases.draft_of(case), inbound.answers)
+        kept_ids = {a.id for a in kept}
+        files = [(a.filename, a.id) for a in kept] + [(a.filename, a.id) for a in await uow.attachments.for_case(case.id) if a.id not in kept_ids]
+        draft, results, notices = apply_form(self.q, self.cases.draft_of(case), inbound.answers, files=files)
         if draft.stopped:
             await self.cases.discard_in(uow, submitter_id, case, reason="channel_unsafe")
             return Result(inbound, notices=notices, done=True)
@@ -294,6 +304,17 @@ class Receiver:
         else:
             result.turn = self.cases.turn_of(case)
         return self._with_case(result, await uow.cases.get(case.id))
+
+    async def _answers_on_case(self, uow: UnitOfWork, submitter_id: str, case_id: str, inbound: Inbound, result: Result) -> Result:
+        """Form answers on the submitter's own submitted case (kept on the thread just before):
+        they land on the case with their history (`intake.forms.land_on_case`)."""
+        case = await uow.cases.get(case_id, lock=True)
+        files = [(a.filename, a.id) for a in reversed(await uow.attachments.for_case(case.id))]
+        case, result.results, notices = await land_on_case(
+            uow, self.q, now=self.clock(), submitter_id=submitter_id, case=case, raw=inbound.answers, files=files,
+        )
+        result.notices.extend(notices)
+        return self._with_case(result, case)
 
     async def _unproven(self, uow: UnitOfWork, channel: str, submitter_id: str, case: CaseRecord, inbound: Inbound) -> Result:
         """A message that reached the submitter's case only by the sender's identity (e.g. a forged

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     smtp_lmtp: bool = False  # speak LMTP instead of SMTP (behind Postfix)
     autoreply_per_hour: int = Field(default=5, ge=0)  # first-contact auto-replies per sender per hour
     first_contact_per_hour: int = Field(default=200, ge=0)  # first-contact auto-replies in all per hour (bounds backscatter)
+    # the authserv-id of our own receiving MTA: only its Authentication-Results headers are read (RFC 8601)
+    mail_trusted_authserv_id: str | None = None
     staff_alert_email: str | None = None  # staff alerts (new case, reply) by email to this address; unset: none
     # retention (intake purge, and daily inside intake run); a case on legal hold is exempt
     retention_draft_days: int = Field(default=30, ge=1)  # an untouched draft is deleted after this many days

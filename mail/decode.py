@@ -9,7 +9,9 @@ stalls the SMTP server or the console on the event loop. The decoder works out:
   thread keys (`References`, then `In-Reply-To`, the latter tried first by the core);
 - the form answers, read against the language of the sender's open draft (English labels are
   always accepted), and whether the person asked to SUBMIT;
-- the attachments, each keyed by the message's dedup key and position (stored once).
+- the attachments, each keyed by the message's dedup key and position (stored once);
+- the `Authentication-Results` our own MTA recorded (`INTAKE_MAIL_TRUSTED_AUTHSERV_ID`): audited
+  with the message; a failed DMARC check proves nothing and starts nothing (`Inbound.forged`).
 
 `receive` then applies all of it in one transaction (see `intake.receive.Receiver._form`).
 """
@@ -26,14 +28,19 @@ from intake import languages
 from intake.app import App
 from intake.cases import REF_PATTERN, IncomingFile
 from intake.channels import Channel, InboxRecord
+from intake.engine import Draft
 from intake.inbound import Inbound, Intent
 from intake.questionnaire import Questionnaire
+from mail import authentication
 from mail.capability import proven_reference
 from mail.form import norm, parse_form, sent_lines, unquote, wants_submit, wants_withdraw
+from mail.formtext import wrap_lines
 from mail.loops import no_autoreply_reason, split_address
-from mail.parse import ParsedMessage, dedup_key, parse_message
+from mail.notice import notice_body
+from mail.parse import ParsedMessage, dedup_key
 from mail.reply import render_reply, thread_meta
 from mail.sender import our_message_id
+from mail.worker import parse_bounded
 
 log = logging.getLogger(__name__)
 CHANNEL = Channel.EMAIL
@@ -54,7 +61,6 @@ def read_form(q: Questionnaire, langs: str | tuple[str, ...], msg: ParsedMessage
     it: what we sent is never an answer, a label of ours with the person's answer below it counts.
     Otherwise the newest part of the message (quotes stripped), else the whole body unquoted.
     CPU-bound: called in a worker thread."""
-    quoted_too = "\n".join(unquote(line) for line in msg.text.split("\n"))
     sent = sent_lines(sent_body) if sent_body else None
     answers: dict[str, str] = {}
     wanted = (langs,) if isinstance(langs, str) else langs
@@ -62,10 +68,15 @@ def read_form(q: Questionnaire, langs: str | tuple[str, ...], msg: ParsedMessage
         if sent is not None:
             found = parse_form(q, language, msg.text, sent=sent)
         else:
-            found = parse_form(q, language, msg.reply) or parse_form(q, language, quoted_too)
+            found = parse_form(q, language, msg.reply) or parse_form(q, language, _unquoted(msg.text))
         for key, value in found.items():
             answers.setdefault(key, value)
     return Reading(answers, wants_submit(msg.reply, wanted))
+
+
+def _unquoted(text: str) -> str:
+    """The whole body with its `>` quote markers removed (only read when the newest part has no answers)."""
+    return "\n".join(unquote(line) for line in text.split("\n"))
 
 
 def language_asked(msg: ParsedMessage, sent_body: str | None) -> str | None:
@@ -119,10 +130,11 @@ class MailDecoder:
         self.address = app.settings.mail_address
         self.keys = app.settings.master_keys()
         self.domain = split_address(self.address)[1] or "localhost"
+        self.trusted_authserv_id = app.settings.mail_trusted_authserv_id
 
     async def handle(self, row: InboxRecord) -> None:
         """Decode the row and hand it to `receive`; a row without any sender address needs nothing."""
-        msg = await asyncio.to_thread(parse_message, row.raw)
+        msg = await parse_bounded(row.raw)
         mail_from = str(row.envelope.get("mail_from") or "")
         identity = msg.from_addr or (mail_from.strip("<>").lower() if "@" in mail_from else None)
         if identity is None:
@@ -133,6 +145,10 @@ class MailDecoder:
         thread_keys = [m for m in msg.references if m not in msg.in_reply_to] + msg.in_reply_to  # the core tries the last first
         proven_ref = proven_reference(self.keys, msg.subject, rcpt_tos)
         stored, reused, proven, sent_body = await self._context(identity, msg, proven_ref, thread_keys)
+        auth = authentication.read(msg.auth_results, self.trusted_authserv_id)
+        forged = auth is not None and auth.dmarc_failed
+        if forged:
+            proven = set()  # a failed DMARC check: the From: is not the sender's; nothing is proven
         chosen = await asyncio.to_thread(language_asked, msg, sent_body)
         lang = await asyncio.to_thread(languages.choose, explicit=chosen, stored=stored, hint=msg.lang, text=msg.reply)
         reading = await asyncio.to_thread(read_form, self.q, tuple(dict.fromkeys(x for x in (lang, stored) if x)), msg, sent_body)
@@ -152,6 +168,8 @@ class MailDecoder:
             reference=proven_ref or reference_of(msg.subject, rcpt_tos),
             thread_keys=thread_keys,
             proven=proven,
+            auth=auth.as_detail() if auth is not None else None,
+            forged=forged,
             external_key=external,
             automated=no_autoreply_reason(msg, mail_from=mail_from, intake=self.address),
             meta=thread_meta(msg.message_id, msg.references),
@@ -161,7 +179,8 @@ class MailDecoder:
         )
         log.info(
             "inbox %s: %s (case %s, %d answers, defects %d)", row.id,
-            "duplicate" if result.duplicate else ("submitted" if result.submitted else ("thread" if result.threaded else "draft")),
+            "duplicate" if result.duplicate else "forged sender (DMARC failed), nothing started" if forged and result.case_id is None else
+            ("submitted" if result.submitted else ("thread" if result.threaded else "draft")),
             result.case_id or "-", len(result.results), len(msg.defects),
         )
 
@@ -193,8 +212,14 @@ class MailDecoder:
                 if case_id is None:
                     continue
                 for row in await uow.outbox.list(case_id=case_id, status="sent", limit=100):
-                    if our_message_id(row.id, self.domain) == mid and isinstance(row.payload.get("body"), str):
+                    if our_message_id(row.id, self.domain) != mid:
+                        continue
+                    if isinstance(row.payload.get("body"), str):
                         sent_body = row.payload["body"]
+                    elif row.channel == CHANNEL.value:  # a staff notice: its text is built again as the sender built it
+                        named_case = await uow.cases.get(case_id)
+                        answers = Draft.model_validate(named_case.draft or {})
+                        sent_body = wrap_lines(notice_body(self.q, row.kind, row.payload, named_case.reference, named_case.lang, answers))
                 break
             submitter = await uow.submitters.find(channel=CHANNEL, identity=identity)
             draft = await uow.cases.open_draft(submitter.id) if submitter is not None else None

@@ -15,13 +15,14 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from intake import engine, languages
-from intake.engine import Draft, PathT
+from intake import engine
+from intake.engine import Draft
+from intake.forms import SEPARATOR, label_for
 from intake.i18n import translator
 from intake.questionnaire import FieldType, Group, Question, Questionnaire
+from mail.formtext import INDENT, WIDTH, condition_note, copy_note, hints, render_form, wrap_lines
 
-SEPARATOR = " — "
-WIDTH = 78  # every line we send fits (RFC 5322 recommends 78)
+__all__ = ["label_for", "hints", "render_form", "wrap_lines", "parse_form", "resolve_label", "sent_lines", "summary_text"]
 QUOTE_RE = re.compile(r"^\s*(?:>\s?)+")
 NUMBERING_RE = re.compile(r"^(?:[-*•]\s+|\(?\d{1,3}[.)]\s+)")
 GROUP_PART_RE = re.compile(r"^(.*?)\s*(?:#|no\.?|nr\.?|n°)?\s*(\d{1,3})$")
@@ -39,125 +40,6 @@ def norm(text: str) -> str:
 def unquote(line: str) -> str:
     """A line without its leading `>` quote markers."""
     return QUOTE_RE.sub("", line)
-
-
-# ---- rendering -----------------------------------------------------------------------------
-
-
-def label_for(q: Questionnaire, path: PathT, lang: str) -> str:
-    """The form label of a question at `path`, e.g. `Alleged perpetrator 1 — Name`."""
-    items = q.items_by_id()
-    parts: list[str] = []
-    for i in range(0, len(path) - 1):
-        name, index = path[i], path[i + 1]
-        item = items.get(name) if isinstance(name, str) else None
-        if isinstance(item, Group) and isinstance(index, int):
-            parts.append(f"{item.text.get(lang)} {index + 1}")
-    question = items[str(path[-1])]
-    assert isinstance(question, Question)
-    parts.append(question.short(lang))
-    return SEPARATOR.join(parts)
-
-
-def hints(question: Question, lang: str) -> list[str]:
-    """The hint lines under a question's label (its choices with numbers, the expected format)."""
-    t = translator(lang)
-    listing = " · ".join(f"{n} = {o.text.get(lang)}" for n, o in enumerate(question.options, 1))
-    match question.type:
-        case FieldType.SINGLE_CHOICE:
-            return [t("(choose one: {options})", options=listing)]
-        case FieldType.MULTI_CHOICE:
-            return [t("(choose one or more, separated by commas: {options})", options=listing)]
-        case FieldType.YES_NO:
-            return [t("(yes or no)")]
-        case FieldType.COUNTRY:
-            return [t("(one or more countries, separated by commas)") if question.multiple else t("(a country name or code)")]
-        case FieldType.DATE:
-            if question.range:
-                return [t("(from – to, e.g. 2019-03 to 2021; YYYY, YYYY-MM or YYYY-MM-DD; add “about” if approximate)")]
-            return [t("(YYYY, YYYY-MM or YYYY-MM-DD; add “about” if approximate)")]
-        case FieldType.NUMBER:
-            return [t("(a number)")]
-        case FieldType.LONG_TEXT:
-            return [t("(as long as you need; paragraphs are fine)")]
-        case FieldType.EMAIL:
-            return [t("(an email address)")]
-        case FieldType.URL:
-            return [t("(a web address)")]
-    return []
-
-
-def _question_lines(label: str, question: Question, lang: str, *, optional: bool, value: str = "") -> list[str]:
-    t = translator(lang)
-    mark = f" {t('(optional)')}" if optional else ""
-    head = f"{label}{mark}: {value}".rstrip()
-    wrapped = [w for h in hints(question, lang) for w in textwrap.wrap(h, WIDTH, initial_indent="    ", subsequent_indent="    ")]
-    return [head] + wrapped + [""]
-
-
-def wrap_lines(text: str, width: int = 78) -> str:
-    """Every line longer than `width` wrapped at word boundaries, keeping its indentation."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        if len(line) <= width:
-            out.append(line)
-            continue
-        indent = line[: len(line) - len(line.lstrip())]
-        out.extend(textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent + "  ", break_on_hyphens=False) or [line])
-    return "\n".join(out)
-
-
-def render_form(q: Questionnaire, draft: Draft, *, only: set[str] | None = None) -> str:
-    """The form for this draft: every question that applies now (or only the paths in `only`).
-
-    Without `only`, optional repeatable blocks with no entry yet are offered as a numbered block
-    to copy, and file questions are replaced by a note to attach files.
-    """
-    lang = draft.lang
-    t = translator(lang)
-    lines: list[str] = []
-    if only is None:  # the form's language line: changing it changes the language of the case
-        lines += [f"{t('Language')}: {languages.get(lang).native_name}", t("(to change it, write another language: {names})", names=", ".join(x.native_name for x in languages.LANGUAGES)), ""]
-    section_seen: int | None = None
-    for slot in engine.slots(q, draft):
-        if slot.kind == "add":
-            if only is None:
-                lines.extend(_add_block(q, slot, lang))
-            continue
-        question = slot.item
-        assert isinstance(question, Question)
-        if only is not None and slot.key not in only:
-            continue
-        if section_seen != slot.section:
-            section_seen = slot.section
-            lines.append(f"== {slot.section + 1}. {q.sections[slot.section].title.get(lang)} ==")
-            lines.append("")
-        if question.type == FieldType.FILES:
-            if only is None:
-                lines.append(t("({label}: attach the files to your reply)", label=label_for(q, slot.path, lang)))
-                lines.append("")
-            continue
-        optional = not engine.is_required(question, slot.scopes)
-        lines.extend(_question_lines(label_for(q, slot.path, lang), question, lang, optional=optional))
-    return wrap_lines("\n".join(lines).rstrip()) + "\n"
-
-
-def _add_block(q: Questionnaire, slot: engine.Slot, lang: str) -> list[str]:
-    t = translator(lang)
-    group = slot.item
-    assert isinstance(group, Group)
-    count = len(slot.scopes[0].get(group.id) or [])
-    if count:
-        return [
-            t("(To add another {what}, copy the lines of {what} {n} and number them {m}.)", what=group.text.get(lang), n=count, m=count + 1),
-            "",
-        ]
-    out = [t("(Optional: {what} — fill in only if you have one; copy the lines to add more.)", what=group.text.get(lang))]
-    for item in group.items:
-        if isinstance(item, Question) and item.when is None and item.type != FieldType.FILES:
-            path = slot.path + (0, item.id)
-            out.extend(_question_lines(label_for(q, path, lang), item, lang, optional=True))
-    return out + [""]
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -196,19 +78,38 @@ def _build_index(q: Questionnaire, lang: str) -> _Index:
     by_label: dict[str, list[_Template]] = {}
     hint_set: set[str] = set()
 
+    def pieces(text: str) -> set[str]:
+        """A text we send under a label, whole and as the lines we wrap it into."""
+        wrapped = textwrap.wrap(text, WIDTH, initial_indent=INDENT, subsequent_indent=INDENT, break_on_hyphens=False)
+        return {norm(text)} | {norm(w) for w in wrapped} | {norm(w) for w in textwrap.wrap(text, WIDTH)}
+
     def walk(items: list[Question | Group], groups: tuple[Group, ...]) -> None:
         for item in items:
             if isinstance(item, Group):
+                for numbers in _instance_numbers(len(groups) + 1):
+                    path: list[Any] = []
+                    for g, n in zip(groups + (item,), numbers, strict=True):
+                        path += [g.id, n]
+                    hint_set.update(pieces(copy_note(q, item, tuple(path), lang)))
                 walk(item.items, groups + (item,))
                 continue
             for key in {norm(item.short(lang)), norm(item.short("en")), norm(item.id)}:
                 by_label.setdefault(key, []).append(_Template(groups, item))
-            hint_set.update(norm(h) for h in hints(item, lang))
+            for text in [*hints(item, lang), item.text.get(lang)] + ([condition_note(q, item.when, lang)] if item.when else []):
+                hint_set.update(pieces(text))
 
     for section in q.sections:
         walk(section.items, ())
     markers = tuple({norm(t("(optional)")), "(optional)", "(required)", norm(t("(required)"))})
     return _Index(by_label, frozenset(hint_set), markers)
+
+
+def _instance_numbers(depth: int, most: int = 6) -> list[tuple[int, ...]]:
+    """Instance indexes up to `most` at each of `depth` nesting levels (copy notes we may send)."""
+    out: list[tuple[int, ...]] = [()]
+    for _ in range(depth):
+        out = [o + (n,) for o in out for n in range(most)]
+    return out
 
 
 def _group_matches(group: Group, name: str, lang: str) -> bool:
@@ -319,7 +220,7 @@ def parse_form(q: Questionnaire, lang: str, text: str, *, sent: frozenset[str] |
         question = questions.get(path.rsplit(".", 1)[-1])
         return question is not None and question.type == FieldType.LONG_TEXT
 
-    for raw_line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for raw_line in _join_labels(q, lang, text.replace("\r\n", "\n").replace("\r", "\n").split("\n")):
         line = unquote(raw_line).rstrip()
         if line in SIGNATURE_LINES or line.strip().startswith("=="):
             flush()
@@ -356,6 +257,28 @@ def parse_form(q: Questionnaire, lang: str, text: str, *, sent: frozenset[str] |
         value.append(stripped)
     flush()
     return found
+
+
+def _join_labels(q: Questionnaire, lang: str, lines: list[str]) -> list[str]:
+    """The lines with every label we broke after a ` —` separator (too long for one line) joined
+    back into one line, quoted as its last piece is."""
+    out: list[str] = []
+    tail = SEPARATOR.rstrip()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        here = unquote(line).rstrip()
+        if here.endswith(tail) and i + 1 < len(lines):
+            following = lines[i + 1]
+            joined = here + " " + unquote(following).strip()
+            if _label_line(q, lang, joined) is not None or (here.endswith(tail) and following.rstrip().endswith(tail)):
+                prefix = following[: len(following) - len(unquote(following))]
+                lines[i + 1] = prefix + joined
+                i += 1
+                continue
+        out.append(line)
+        i += 1
+    return out
 
 
 def wants_submit(text: str, langs: tuple[str, ...] = ()) -> bool:

@@ -67,10 +67,12 @@ class ParsedMessage:
     lang: str | None = None
     content_type: str = "text/plain"
     headers: dict[str, str] = field(default_factory=dict)  # lower-case name → value, for loop checks
+    auth_results: list[str] = field(default_factory=list)  # every Authentication-Results value, topmost first
     text: str = ""  # the whole body as text (HTML converted)
     reply: str = ""  # the newest part of the body, quoted earlier replies stripped
     attachments: list[Part] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    worker_peak_kb: int | None = None  # parsed in the bounded worker process: its peak RSS (KiB)
 
 
 LOOP_HEADERS = ("auto-submitted", "precedence", "list-id", "list-unsubscribe", "list-post", "x-auto-response-suppress",
@@ -159,6 +161,7 @@ def _extract(msg: Message) -> ParsedMessage:
     for name in LOOP_HEADERS:
         if name in msg:
             out.headers[name] = header_text(msg, name)
+    out.auth_results = [" ".join(str(v).split())[:2000] for v in (msg.get_all("Authentication-Results") or [])[:20]]
     plain: list[str] = []
     html: list[str] = []
     _walk(msg, out, plain, html, depth=0)

@@ -21,6 +21,7 @@ from typing import Any
 from intake import engine, lifecycle
 from intake.channels import Outgoing
 from intake.engine import Draft
+from intake.forms import select
 from intake.i18n import translator
 from intake.inbound import Intent, Result
 from intake.questionnaire import Question, Questionnaire
@@ -61,12 +62,26 @@ def render_reply(q: Questionnaire, result: Result) -> list[Outgoing]:
         body = t("Thank you. Your message has been added to case {ref} and our staff will read it.", ref=result.reference)
         if result.attachments:
             body += "\n" + t.plural("{n} attached file was kept with it.", "{n} attached files were kept with it.", result.attachments)
+        body += answers_note(q, result)
         return [_mail("ack", result, t("Your message was received"), body + "\n")]
     if result.draft is None or result.draft.stopped:
         return []
     kind = "form" if result.fresh else "reply"
     subject, body = compose(q, result, result.draft)
     return [_mail(kind, result, subject, body)]
+
+
+def answers_note(q: Questionnaire, result: Result) -> str:
+    """On a submitted case: which answers were added to it, and which were not and why."""
+    t = translator(result.lang)
+    accepted = [k for k, v in result.results.items() if v is None]
+    invalid = {k: v for k, v in result.results.items() if v is not None}
+    parts = [""]
+    if accepted:
+        parts.append("\n".join([t("Added to the case:")] + [f"- {label(q, k, result.lang)}" for k in accepted]))
+    if invalid:
+        parts.append("\n".join([t("Not accepted — please correct:")] + [f"- {label(q, k, result.lang)}: {e}" for k, e in invalid.items()]))
+    return "\n\n".join(parts) if len(parts) > 1 else ""
 
 
 def withdrawn(result: Result) -> Outgoing:
@@ -125,17 +140,19 @@ def compose(q: Questionnaire, result: Result, draft: Draft) -> tuple[str, str]:
         parts.append(t("Thank you. Your case {ref} has been sent to our staff. Keep this reference; reply to this "
                        "email if you want to add something.", ref=reference))
         parts.append(summary_text(q, draft))
+        parts.extend(details_form(q, draft))
     elif result.fresh and not result.results:
         parts.append(t("Please answer the questions below by replying to this email. Write each answer after its colon "
                        "(or on the next line); for choices, the number is enough. Lines marked (optional) may stay empty. "
                        "You can answer in several emails: we keep what you sent."))
-        parts.append(render_form(q, draft))
+        parts.append(form_help(lang))
+        parts.append(render_form(q, select(q, draft, "first"), lang, language_line=True))
     elif redo:
         if result.inbound.submit:
             parts.append(t("The case cannot be submitted yet: some required answers are missing."))
         parts.append(t.plural("Still needed ({n} question). Please reply with this form filled in:",
                               "Still needed ({n} questions). Please reply with this form filled in:", len(redo)))
-        parts.append(render_form(q, draft, only=redo))
+        parts.append(render_form(q, select(q, draft, "followup", redo=redo), lang))
     elif result.inbound.submit:
         error = result.turn.error if result.turn is not None else None
         parts.append(error or t("The case could not be submitted. Please try again."))
@@ -145,6 +162,28 @@ def compose(q: Questionnaire, result: Result, draft: Draft) -> tuple[str, str]:
                        "staff. To change an answer, reply with its line corrected."))
         parts.append(summary_text(q, draft))
     return subject, "\n\n".join(p.strip("\n") for p in parts if p) + "\n"
+
+
+def form_help(lang: str) -> str:
+    """How to fill in the parts of a form that are not one line each."""
+    t = translator(lang)
+    return t("To add another perpetrator, place or evidence item: copy its block of lines and change the number "
+             "(for example “Evidence item 1” to “Evidence item 2”). To give a file as evidence, attach it to your reply "
+             "and write its file name on the evidence item’s file line; other attached files are kept with the case too.")
+
+
+def details_form(q: Questionnaire, draft: Draft) -> list[str]:
+    """After SUBMIT: the details that would make the case stronger, as a short form (none: nothing)."""
+    entries = select(q, draft, "details")
+    if not entries:
+        return []
+    t = translator(draft.lang)
+    return [
+        t("If you can, add the details below (a designation needs them to identify the perpetrators). Reply with the "
+          "lines you can fill in; leave the others empty. Your answers are added to the case."),
+        form_help(draft.lang),
+        render_form(q, entries, draft.lang),
+    ]
 
 
 def label(q: Questionnaire, key: str, lang: str) -> str:

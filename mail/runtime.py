@@ -7,6 +7,7 @@ import logging
 
 from intake.app import App
 from intake.runtime import Component
+from mail import worker
 from mail.decode import MailDecoder
 from mail.sender import MailSender
 from mail.server import IntakeHandler, MailServer, tls_context
@@ -30,8 +31,12 @@ class MailChannel:
         handler = IntakeHandler(app, address=settings.mail_address, lmtp=settings.smtp_lmtp, on_stored=app.inbox.wake)
         self.server = MailServer(
             handler, host=settings.smtp_host, port=settings.smtp_port if port is None else port,
-            data_size_limit=settings.max_message_bytes, tls=tls, lmtp=settings.smtp_lmtp, on_stop=self.sender.close,
+            data_size_limit=settings.max_message_bytes, tls=tls, lmtp=settings.smtp_lmtp, on_stop=self._stop,
         )
+
+    async def _stop(self) -> None:
+        worker.shutdown()
+        await self.sender.close()
 
     def components(self) -> list[Component]:
         return [self.server]

@@ -23,9 +23,12 @@ import aiosmtplib
 
 from intake.app import App
 from intake.channels import OutboxRecord, RetryLater, Sent, Undeliverable
+from intake.engine import Draft
 from intake.i18n import translator
 from mail import capability
+from mail.formtext import wrap_lines
 from mail.loops import split_address
+from mail.notice import notice_body
 from mail.relay import Relay, RelayPool
 
 MAX_REFERENCES = 10
@@ -97,17 +100,13 @@ class MailSender:
         if not recipient:
             raise Undeliverable("no recipient")
         payload = row.payload
-        reference, lang, thread = await self._case(row)
+        reference, lang, thread, draft = await self._case(row)
         lang = str(payload.get("lang") or lang)
-        t = translator(lang)
         subject = payload.get("subject")
         body = payload.get("body")
         if body is None:
-            text = str(payload.get("text") or "")
             reference = reference or str(payload.get("reference") or "")
-            body = t("A message from our staff about your case {ref}:", ref=reference) + "\n\n" + text.strip() + "\n\n" + t(
-                "Reply to this email to answer; keep the reference in the subject."
-            ) + "\n"
+            body = wrap_lines(notice_body(self.app.questionnaire, row.kind, payload, reference, lang, draft))
             subject = subject or notice_subject(row.kind, payload, lang)
         subject = str(subject or "")
         if reference and reference not in subject:
@@ -133,19 +132,19 @@ class MailSender:
         msg["Content-Language"] = lang  # after set_content, which clears every Content-* header
         return msg, recipient
 
-    async def _case(self, row: OutboxRecord) -> tuple[str | None, str, list[str]]:
-        """The case's reference, language and the Message-IDs of the mails we sent on it, oldest
-        first — one short read, before any network I/O."""
+    async def _case(self, row: OutboxRecord) -> tuple[str | None, str, list[str], Draft | None]:
+        """The case's reference, language, the Message-IDs of the mails we sent on it (oldest
+        first) and its answers (for a follow-up's form) — one short read, before any network I/O."""
         if row.case_id is None:
-            return None, "en", []
+            return None, "en", [], None
         async with self.app.store.read() as uow:
             try:
                 case = await uow.cases.get(row.case_id)
             except LookupError:
-                return None, "en", []
+                return None, "en", [], None
             sent = [r for r in await uow.outbox.list(case_id=row.case_id, status="sent", limit=50) if r.channel == "email"]
         sent.sort(key=lambda r: (r.sent_at or r.created_at))
-        return case.reference, case.lang, [our_message_id(r.id, self.domain) for r in sent]
+        return case.reference, case.lang, [our_message_id(r.id, self.domain) for r in sent], Draft.model_validate(case.draft or {})
 
     def _staff(self, row: OutboxRecord) -> tuple[EmailMessage, str]:
         """A staff alert (to INTAKE_STAFF_ALERT_EMAIL) or a staff member's own notice (to their

@@ -21,11 +21,12 @@ from intake.questionnaire import load_default
 from tests.e2e_support import IntakeRun, intake_cli, wait_for
 from tests.mail.conftest import CaptureRelay, smtp_send, start_relay
 from tests.mail.support import complete_answers, flat_text, form_text, text_of
-from tests.test_cli import env_for
+from tests.test_cli import env_for, intake
 
 Q = load_default()
 INTAKE_ADDRESS = "cases@localhost"  # `intake run`'s default INTAKE_MAIL_ADDRESS
 SENDER = "field-office@ngo.example.org"
+STAFF = "reviewer@hr-org.example"
 
 
 
@@ -117,10 +118,38 @@ async def test_intake_run_takes_a_case_by_email_to_submitted(tmp_path: Path, db_
         inbound = [m["body"] or "" for m in view["thread"] if m["direction"] == "in"]
         assert any(narrative in body for body in inbound), inbound  # the first message is kept on the case
 
+        # 4. staff reopen the date of birth from the terminal; the submitter gets it as a form
+        added = await asyncio.to_thread(intake, ["staff", "add", STAFF, "--role", "reviewer", "--password-stdin"], env,
+                                        "correct horse battery staple 42\n")
+        assert added.returncode == 0, added.stderr
+        asked = await asyncio.to_thread(intake_cli, ["review", "request-info", ref, "Could you add the date of birth?",
+                                                     "--reopen", "perp_dob", "--as", STAFF], env)
+        assert asked.returncode == 0, asked.stderr
+        follow = await next_mail(4, "the staff follow-up")
+        assert "Alleged perpetrator 1 — Date of birth (optional):" in text_of(follow), text_of(follow)
+        assert "What is their date of birth?" in text_of(follow)
+
+        # 5. answered the way Gmail writes it: the follow-up quoted, the answer typed under its label
+        lines = []
+        for line in text_of(follow).split("\n"):
+            lines.append(("> " + line).rstrip())
+            if line.startswith("Alleged perpetrator 1 — Date of birth"):
+                lines.append("about 1975-06")
+        await send(mail("\n".join(lines) + "\n\n-- \nField Office\n", subject="Re: " + str(follow["Subject"]),
+                        in_reply_to=str(follow["Message-ID"])))
+        ack = await next_mail(5, "the acknowledgement")
+        assert "Added to the case:" in text_of(ack), text_of(ack)
+        shown = await asyncio.to_thread(intake_cli, ["review", "show", ref, "--json"], env)
+        view = json.loads(shown.stdout)
+        assert view["status"] == "submitted"  # back in the queue
+        assert view["answers"]["perpetrators"][0]["perp_dob"] == {"date": "1975-06", "approx": True}
+        history = [m["body"] for m in view["thread"] if m["kind"] == "answers"]
+        assert len(history) == 1 and "Date of birth" in history[0] and "before: 2021-03" in " ".join(history[0].split())
+
         code = await run.interrupt()
         output = run.output()
         assert code == 0, output[-3000:]
         assert "Traceback" not in output, output[-3000:]
-        assert len(catcher.messages) == 3  # nothing more was sent
+        assert len(catcher.messages) == 5  # nothing more was sent
     finally:
         run.kill()

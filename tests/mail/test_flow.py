@@ -44,8 +44,8 @@ async def test_first_message_gets_the_form(mail: Harness) -> None:
     body = text_of(reply)
     assert ref in body and "not end-to-end encrypted" in " ".join(body.split())
     assert "\nOrganisation name:\n" in body
-    assert "Secure channel (optional):" in body
-    assert "(choose one: 1 = Yes · 2 = Only if necessary · 3 = No)" in body
+    assert "Alleged perpetrator 1 — Date of birth (optional):" in body  # a recommended identifier, asked at once
+    assert "Secure channel (optional):" not in body  # the first form asks the essentials (and the identifiers) only
     assert "Alleged perpetrator 1 — Name:" in body
     case = await case_of(mail.app, ref)
     assert case is not None and case.status == lifecycle.DRAFT  # type: ignore[attr-defined]
