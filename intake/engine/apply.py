@@ -46,7 +46,10 @@ def _advance(q: Questionnaire, before: Draft, after: Draft, slot: Slot) -> Draft
     """
     after = after.model_copy(update={"pending": None, "pending_path": None})
     if after.mode == "edit_section":
-        nxt = _after(_route(q, after, slot), slot)
+        # the section's answers, and what the walk asks (the first pass does not ask details)
+        here = {s.key for s in walk(q, after)}
+        route = [s for s in slots(q, after) if s.key in here or answered(s, after) or s.key == slot.key]
+        nxt = _after(route, slot)
         if nxt is not None and nxt.section == slot.section:
             return after.model_copy(update={"cursor": list(nxt.path)})
         return after.model_copy(update={"cursor": None, "mode": "review"})

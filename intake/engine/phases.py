@@ -56,14 +56,12 @@ def essential_slots(q: Questionnaire, draft: Draft, all_slots: list[Slot] | None
 
 
 def walk(q: Questionnaire, draft: Draft, all_slots: list[Slot] | None = None) -> list[Slot]:
-    """The slots the conversation goes through now: the current details round's section, or the
-    first pass."""
+    """The slots the conversation goes through now: the first pass, and in a details round its
+    section too (so `back` from a round's first question reaches the answers before it)."""
     every = all_slots if all_slots is not None else slots(q, draft)
-    if draft.round is not None:
-        index = section_index(q, draft.round)
-        if index is not None:
-            return [s for s in every if s.section == index]
-    return essential_slots(q, draft, every)
+    index = section_index(q, draft.round) if draft.round is not None else None
+    ids = first_pass_ids(q)
+    return [s for s in every if s.section == index or is_essential(s, ids)]
 
 
 def section_index(q: Questionnaire, section_id: str) -> int | None:
@@ -123,7 +121,8 @@ def next_round(q: Questionnaire, draft: Draft) -> tuple[int, int] | None:
 
 def round_left(q: Questionnaire, draft: Draft) -> int:
     """Slots of the current round's section not answered yet."""
-    return sum(1 for s in walk(q, draft) if not answered(s, draft))
+    index = section_index(q, draft.round) if draft.round is not None else None
+    return sum(1 for s in slots(q, draft) if s.section == index and not answered(s, draft))
 
 
 def essentials_progress(q: Questionnaire, draft: Draft, slot: Slot) -> tuple[int, int]:
