@@ -88,7 +88,8 @@ async def translate(ctx: Context, message: Message) -> Translation:
     if name == "resume":
         return Translation(identity, Inbound(Intent.RESUME, key=key, lang=lang), _show_turn)
     if name in ("review", "details"):
-        return Translation(identity, Inbound(Intent.STEP, key=key, lang=lang, action=engine.Command(name)), _show_turn)
+        command = engine.Command("review" if name == "review" else "details")
+        return Translation(identity, Inbound(Intent.STEP, key=key, lang=lang, action=command), _show_turn)
     renderers = {"status": _status, "cancel": _cancel, "language": _language, "help": _help, "wipe": _wipe}
     if name in renderers:
         return Translation(identity, Inbound(Intent.NOTICE, key=key, lang=lang), renderers[name])

@@ -211,6 +211,9 @@ def turn_messages(turn: Turn, lang: str) -> list[Outgoing]:
     if turn.submitted and turn.reference:
         out += submitted(turn.reference, lang)
         return out
+    if turn.details_done and turn.reference:
+        t = translator(lang)
+        return out + [Outgoing(t("Thank you. Your details were added to case {ref}; our staff can see them now.", ref=turn.reference))]
     prompt = turn.prompt
     if prompt.kind == "stopped":
         if turn.error:

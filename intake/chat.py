@@ -230,6 +230,8 @@ async def run_chat(app: App, name: str, read: In, out: Out, *, lang: str | None 
     turn = result.turn
     assert turn is not None
     t = translator(turn.lang)
+    for reference, left in await app.cases.details_wanted(CHANNEL, name):
+        out(t("Case {ref}: {n} details still wanted. Type /details to add them now, a short round at a time.", ref=reference, n=left))
     out(t("Case draft {ref}. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
     render(turn, out)
     while True:
@@ -274,6 +276,11 @@ async def run_chat(app: App, name: str, read: In, out: Out, *, lang: str | None 
             out(t("Our staff will review it and may ask you follow-up questions through this same channel."))
             out(f"REFERENCE {turn.reference}")
             return turn.reference
+        if turn.details_done:
+            out("\n" + t("Thank you. Your details were added to case {ref}; our staff can see them now.", ref=turn.reference))
+            result = await terminal.send({"kind": "start"})
+            assert result.turn is not None
+            turn = result.turn
         render(turn, out)
         if turn.stopped:
             return None

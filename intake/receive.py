@@ -140,9 +140,20 @@ class Receiver:
         case = await uow.cases.open_draft(submitter_id)
         return Result(inbound, turn=self.cases.turn_of(case) if case else None)
 
+    async def _open_case(self, uow: UnitOfWork, submitter_id: str, action: engine.Action | None = None) -> CaseRecord | None:
+        """The case an answer goes to: a submitted case's details session in progress, else the open
+        draft; `details` with no draft begun goes to the newest submitted case with details left."""
+        amending = await self.cases.amending_in(uow, submitter_id)
+        if amending is not None:
+            return amending
+        case = await uow.cases.open_draft(submitter_id, lock=True)
+        if isinstance(action, engine.Command) and action.name == "details" and (case is None or not self.cases.draft_of(case).answers):
+            return await self.cases.details_case_in(uow, submitter_id) or case
+        return case
+
     async def _stepped(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
         assert inbound.action is not None
-        case = await uow.cases.open_draft(submitter_id, lock=True)
+        case = await self._open_case(uow, submitter_id, inbound.action)
         if case is None:
             if isinstance(inbound.action, engine.Command) and inbound.action.name == "review":
                 return Result(inbound)  # nothing to review: the channel says so
@@ -157,7 +168,7 @@ class Receiver:
 
     async def _text(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
         """An answer to the open draft, or — with a case named, or no draft open — a message on a case thread."""
-        case = None if inbound.reference else await uow.cases.open_draft(submitter_id, lock=True)
+        case = None if inbound.reference else await self._open_case(uow, submitter_id)
         if case is None:
             return await self._message(uow, channel, submitter_id, inbound)
         self._step("found")

@@ -30,6 +30,7 @@ class Draft(BaseModel):
     pending_path: list[str | int] | None = None
     stopped: bool = False  # the channel is not safe: conversation ended
     round: str | None = None  # details: the section id being asked (None: the first pass)
+    amending: bool = False  # a submitted case's details session is in progress (see intake.case_details)
 
 
 @dataclass(frozen=True)

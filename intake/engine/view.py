@@ -117,10 +117,13 @@ def _details_choice(q: Questionnaire, draft: Draft) -> Prompt:
     index, n = nxt
     title = q.sections[index].title.get(draft.lang)
     left = details_left(q, draft)
-    if draft.round is None:
+    if draft.round is None and not draft.amending:
         text = t("The essentials are done: our staff can act on this case now. Add the details now, one short round at a time, or later (after you submit, whenever you are ready).")
+    elif draft.round is None:
+        text = t("Details still wanted: {n} questions, one short round (a section) at a time.", n=len(left))
     else:
         text = t("That round is done. Next: {title}.", title=title)
+    later = t("Not now: stop here") if draft.amending else t("Later: review and submit")
     return Prompt(
         kind="details",
         text=text,
@@ -128,7 +131,7 @@ def _details_choice(q: Questionnaire, draft: Draft) -> Prompt:
         section_count=len(q.sections),
         section_title=title,
         progress=t("Details: {n} questions left", n=len(left)),
-        options=[OptionView("details", t("Details now: {title} ({n} left)", title=title, n=n)), OptionView("later", t("Later: review and submit"))],
+        options=[OptionView("details", t("Details now: {title} ({n} left)", title=title, n=n)), OptionView("later", later)],
         can_back=True,
         keyboard="options",
         details_left=len(left),
