@@ -4,8 +4,8 @@ A submitted case keeps its draft. `/details` (any channel) opens a *details sess
 submitter's newest open case with details left (`Draft.amending`); until the session ends, the
 submitter's inputs go to that case (`amending_in`), through the same engine. Every answer stored
 lands on the case with history: a thread message (kind `details`, "label: value", the path kept
-with it) and an audit record; a case waiting for information goes back to the queue when the
-session ends. Each step runs in the caller's transaction (`receive`).
+with it) and an audit record; a case waiting for information goes back to the queue with the first
+answer (as a reply would). Each step runs in the caller's transaction (`receive`).
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class DetailSteps:
                                    case_id=case.id, detail={"count": len(changes)})
         if draft != before:
             case.draft = draft.model_dump(mode="json")
-            if finished and case.status == lifecycle.NEEDS_INFO and changes:
+            if case.status == lifecycle.NEEDS_INFO and changes:  # as a reply would: back to the queue
                 case.status = lifecycle.SUBMITTED
                 await self.alert(uow, kind="reply_alert", case_id=case.id, payload={"reference": case.reference, "case_id": case.id})
             case = await uow.cases.save(case, now=now)
