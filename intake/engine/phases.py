@@ -13,7 +13,7 @@ draft, so every channel (and the email forms) can ask the same questions:
 - `details_missing(q, draft)`: required questions that are not essential and have no answer — the
   "details still wanted" staff see and the submitter is asked for later.
 - `details_left(q, draft)`: every detail slot not answered yet (required or not), in order;
-  `next_round(q, draft)` the section the next round asks, `round_left` how many it has left.
+  `next_round(q, draft)` the section the next round asks and how many it has left.
 """
 
 from __future__ import annotations
@@ -117,12 +117,6 @@ def next_round(q: Questionnaire, draft: Draft) -> tuple[int, int] | None:
         return None
     index = left[0].section
     return index, sum(1 for s in left if s.section == index)
-
-
-def round_left(q: Questionnaire, draft: Draft) -> int:
-    """Slots of the current round's section not answered yet."""
-    index = section_index(q, draft.round) if draft.round is not None else None
-    return sum(1 for s in slots(q, draft) if s.section == index and not answered(s, draft))
 
 
 def essentials_progress(q: Questionnaire, draft: Draft, slot: Slot) -> tuple[int, int]:

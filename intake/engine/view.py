@@ -16,11 +16,12 @@ from intake.engine.phases import (
     details_missing,
     essential_missing,
     essentials_progress,
+    first_pass_ids,
+    is_essential,
     next_round,
-    round_left,
     walk,
 )
-from intake.engine.slots import find, get_value, holds, is_required, slots
+from intake.engine.slots import answered, find, get_value, holds, is_required, slots
 from intake.i18n import translator
 from intake.questionnaire import Group, Question, Questionnaire
 
@@ -142,9 +143,12 @@ def _details_choice(q: Questionnaire, draft: Draft) -> Prompt:
 def _progress(q: Questionnaire, draft: Draft, slot: Slot) -> str:
     """"Essentials 6/12" in the first pass; "Details: Evidence · 3 left" in a round."""
     t = translator(draft.lang)
-    if draft.round is not None:
-        title = q.sections[slot.section].title.get(draft.lang)
-        return t("Details: {title} · {n} left", title=title, n=max(round_left(q, draft), 1))
+    title = q.sections[slot.section].title.get(draft.lang)
+    if draft.mode in ("edit_one", "edit_section"):
+        return t("Editing · {title}", title=title)
+    if draft.round is not None and not is_essential(slot, first_pass_ids(q)):
+        left = sum(1 for s in slots(q, draft) if s.section == slot.section and not answered(s, draft))
+        return t("Details: {title} · {n} left", title=title, n=max(left, 1))
     n, m = essentials_progress(q, draft, slot)
     return t("Essentials {n}/{m}", n=n, m=m)
 
