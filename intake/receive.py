@@ -298,7 +298,7 @@ class Receiver:
         if results:
             case = await self.cases.save_draft_in(uow, submitter_id, case, draft, answered=accepted)
         result = Result(inbound, fresh=fresh, results=results, notices=notices, attachments=len(kept), draft=draft)
-        if inbound.submit and not engine.missing(self.q, draft):
+        if inbound.submit and not engine.essential_missing(self.q, draft):
             turn = await self.cases.submit_in(uow, submitter_id, case)
             result.submitted = turn.submitted
             result.turn = turn
