@@ -230,9 +230,12 @@ async def run_chat(app: App, name: str, read: In, out: Out, *, lang: str | None 
     turn = result.turn
     assert turn is not None
     t = translator(turn.lang)
-    for reference, left in await app.cases.details_wanted(CHANNEL, name):
-        out(t("Case {ref}: {n} details still wanted. Type /details to add them now, a short round at a time.", ref=reference, n=left))
-    out(t("Case draft {ref}. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
+    if turn.amending:
+        out(t("Details for case {ref}, already with our staff. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
+    else:
+        for reference, left in await app.cases.details_wanted(CHANNEL, name):
+            out(t("Case {ref}: {n} details still wanted. Type /details to add them now, a short round at a time.", ref=reference, n=left))
+        out(t("Case draft {ref}. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
     render(turn, out)
     while True:
         try:

@@ -127,6 +127,9 @@ class Receiver:
         return result
 
     async def _start(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        amending = await self.cases.amending_in(uow, submitter_id)
+        if amending is not None:  # a details round on a submitted case is in progress: back to it
+            return Result(inbound, turn=self.cases.turn_of(amending, amending=True))
         existing = await uow.cases.open_draft(submitter_id, lock=True)
         case = existing or await self._new_draft(uow, channel, submitter_id, inbound.lang)
         self._step("found")
@@ -137,7 +140,7 @@ class Receiver:
         return await self.cases.create_in(uow, channel, submitter_id, lang or submitter.lang)
 
     async def _resume(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
-        case = await uow.cases.open_draft(submitter_id)
+        case = await self.cases.amending_in(uow, submitter_id) or await uow.cases.open_draft(submitter_id)
         return Result(inbound, turn=self.cases.turn_of(case) if case else None)
 
     async def _open_case(self, uow: UnitOfWork, submitter_id: str, action: engine.Action | None = None) -> CaseRecord | None:

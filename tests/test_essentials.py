@@ -208,10 +208,13 @@ def test_minimal_path_in_intake_chat_then_details_asked_by_staff(tmp_path: Path,
     assert intake(["review", "status", ref, "in_review", "--as", "rev@example.org"], env).returncode == 0
     asked = intake(["review", "request-info", ref, "Please add the details: /details", "--reopen", "details", "--as", "rev@example.org"], env)
     assert asked.returncode == 0, asked.stderr
-    later = intake(["chat", "--as", "minimal"], env, "/later\n/details\nA shelter for survivors.\n.\n/review\n/quit\n")
+    later = intake(["chat", "--as", "minimal"], env, "/later\n/details\nA shelter for survivors.\n.\n/quit\n")
     assert later.returncode == 0, later.stderr
     assert f"Case {ref}: " in later.stdout and "details still wanted" in later.stdout
-    assert "[Details: Your organisation · " in later.stdout and f"Your details were added to case {ref}" in later.stdout
+    assert "[Details: Your organisation · " in later.stdout
+    resumed = intake(["chat", "--as", "minimal"], env, "/review\n/quit\n")  # the round resumes where it was left
+    assert f"Details for case {ref}" in resumed.stdout and "Is there a more secure way to reach you?" in resumed.stdout
+    assert f"Your details were added to case {ref}" in resumed.stdout
     shown = json.loads(intake(["review", "show", ref, "--json"], env).stdout)
     assert shown["answers"]["org_description"] == "A shelter for survivors."
     assert shown["status"] == "submitted"  # answered: back in the queue
