@@ -119,6 +119,8 @@ def test_submit_needs_the_essentials_only() -> None:
     assert not refused.ok and not refused.ready_to_submit and "Case summary" in (refused.error or "")
     review = engine.next_prompt(Q, draft)
     assert review.kind == "review" and not review.missing and review.details_left > review.details_required > 0
+    helped = engine.apply(Q, draft, Command("help", "/"))
+    assert "details" in [e.command for e in helped.help] and "\n/details — " in helped.notices[0]
 
 
 def test_details_come_in_rounds_one_section_at_a_time() -> None:

@@ -132,6 +132,7 @@ def _details_choice(q: Questionnaire, draft: Draft) -> Prompt:
         section_count=len(q.sections),
         section_title=title,
         progress=t("Details: {n} questions left", n=len(left)),
+        path=f"{draft.round or ''}>{q.sections[index].id}",  # which choice this is (a channel's stale-button check)
         options=[OptionView("details", t("Details now: {title} ({n} left)", title=title, n=n)), OptionView("later", later)],
         can_back=True,
         keyboard="options",
