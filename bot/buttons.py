@@ -77,7 +77,7 @@ def _action(press: Press, prompt: engine.Prompt, lang: str) -> tuple[engine.Acti
         return engine.Command("edit", press.value), None
     if press.kind == "s":
         return engine.Command("submit"), None
-    if press.value not in ("back", "skip", "done", "keep", "continue"):
+    if press.value not in ("back", "skip", "done", "keep", "continue", "details"):
         return None
     chosen: str | None = None
     if press.value == "skip":

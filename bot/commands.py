@@ -1,4 +1,4 @@
-"""Commands in a private chat (/start, /resume, /review, /status, /cancel, /language, /help,
+"""Commands in a private chat (/start, /resume, /review, /details, /status, /cancel, /language, /help,
 /delete, anything else) → an `Inbound` and the renderer of its answer."""
 
 from __future__ import annotations
@@ -87,8 +87,9 @@ async def translate(ctx: Context, message: Message) -> Translation:
         return Translation(identity, Inbound(Intent.START, key=key, lang=lang), _start)
     if name == "resume":
         return Translation(identity, Inbound(Intent.RESUME, key=key, lang=lang), _show_turn)
-    if name == "review":
-        return Translation(identity, Inbound(Intent.STEP, key=key, lang=lang, action=engine.Command("review")), _show_turn)
+    if name in ("review", "details"):
+        command = engine.Command("review" if name == "review" else "details")
+        return Translation(identity, Inbound(Intent.STEP, key=key, lang=lang, action=command), _show_turn)
     renderers = {"status": _status, "cancel": _cancel, "language": _language, "help": _help, "wipe": _wipe}
     if name in renderers:
         return Translation(identity, Inbound(Intent.NOTICE, key=key, lang=lang), renderers[name])

@@ -183,6 +183,8 @@ def review(prompt: Prompt, lang: str, *, error: str | None = None) -> list[Outgo
         final += [f"• {label}" for label in prompt.missing]
         final.append("")
     final.append(prompt.text)
+    if prompt.details_left and not prompt.missing:
+        final += ["", t("Details still wanted: {n} questions. You can add them now, or after you submit with /details.", n=prompt.details_left)]
     rows: list[list[InlineKeyboardButton]] = []
     pair: list[InlineKeyboardButton] = []
     for section in prompt.summary:
@@ -194,6 +196,8 @@ def review(prompt: Prompt, lang: str, *, error: str | None = None) -> list[Outgo
         rows.append(pair)
     if prompt.missing:
         rows.append([_button(t("Continue answering"), Press("c", REVIEW_TAG, "continue"))])
+    elif prompt.details_left:
+        rows.append([_button(t("Add details now"), Press("c", REVIEW_TAG, "details"))])
     rows.append([_button(t("Submit the case"), Press("s", REVIEW_TAG))])
     texts = _chunks(blocks)
     messages = [Outgoing(text) for text in texts]
@@ -207,6 +211,9 @@ def turn_messages(turn: Turn, lang: str) -> list[Outgoing]:
     if turn.submitted and turn.reference:
         out += submitted(turn.reference, lang)
         return out
+    if turn.details_done and turn.reference:
+        t = translator(lang)
+        return out + [Outgoing(t("Thank you. Your details were added to case {ref}; our staff can see them now.", ref=turn.reference))]
     prompt = turn.prompt
     if prompt.kind == "stopped":
         if turn.error:
@@ -289,6 +296,7 @@ def help_text(lang: str) -> Outgoing:
         "/start — " + t("begin a case, or return to the one in progress"),
         "/resume — " + t("show the current question again"),
         "/review — " + t("see all your answers and submit"),
+        "/details — " + t("add the details, one short round (a section) at a time"),
         "/wipe — " + t("delete the messages of this conversation"),
         "/status — " + t("your cases and their status"),
         "/cancel — " + t("delete the case you have not submitted yet"),

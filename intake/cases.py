@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intake import engine, lifecycle
+from intake.case_details import DetailSteps
 from intake.case_threads import ThreadSteps
 from intake.clock import Clock, utcnow
 from intake.engine import Action, Draft, Outcome, Prompt
@@ -45,6 +46,8 @@ class Turn:
     duplicate: bool = False
     lang: str = "en"  # the draft's language: render the prompt in it
     stale: bool = False  # `expect` did not hold: the input was for another prompt
+    amending: bool = False  # a details session on a submitted case is in progress (intake.case_details)
+    details_done: bool = False  # that session ended with this input: the details are on the case
 
 
 def _natural(key: str) -> list[tuple[int, str]]:
@@ -74,7 +77,7 @@ class CaseStatus:
     submitted_at: str | None
 
 
-class CaseService(ThreadSteps):
+class CaseService(ThreadSteps, DetailSteps):
     def __init__(self, store: Store, questionnaire: Questionnaire, *, clock: Clock = utcnow, alert_channels: list[str] | None = None) -> None:
         self.store = store
         self.q = questionnaire
@@ -220,11 +223,15 @@ class CaseService(ThreadSteps):
         return self._turn(case)
 
     async def current(self, channel: str, identity: str) -> Turn | None:
-        """The open draft's prompt without changing anything; None when there is no draft."""
+        """The prompt of the details session in progress, else of the open draft, without changing
+        anything; None when there is neither."""
         async with self.store.read() as uow:
             submitter = await uow.submitters.find(channel=channel, identity=identity)
             if submitter is None:
                 return None
+            amending = await self.amending_in(uow, submitter.id)
+            if amending is not None:
+                return self._turn(amending, amending=True)
             case = await uow.cases.open_draft(submitter.id)
         return self._turn(case) if case else None
 
@@ -293,6 +300,8 @@ class CaseService(ThreadSteps):
     # ---- internals -------------------------------------------------------------------------
 
     async def _apply(self, uow: UnitOfWork, submitter_id: str, case: CaseRecord, action: Action) -> Turn:
+        if case.status != lifecycle.DRAFT:  # details added after submission
+            return await self.amend_in(uow, submitter_id, case, action)
         now = self.clock()
         before = self.draft_of(case)
         outcome = engine.apply(self.q, before, action)

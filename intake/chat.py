@@ -52,7 +52,9 @@ def render(turn: Turn, out: Out) -> None:
             for label in prompt.missing:
                 out(f"  - {label}")
         out("\n" + prompt.text)
-        out(t("Commands: /submit, /edit NUMBER (e.g. /edit 2.3), /back, /help, /quit"))
+        if prompt.details_left and not prompt.missing:
+            out(t("Details still wanted: {n} questions. You can add them now, or after you submit with /details.", n=prompt.details_left))
+        out(t("Commands: /submit, /edit NUMBER (e.g. /edit 2.3), /details, /back, /help, /quit"))
         return
     out(f"\n[{prompt.progress}]" + (f"  {prompt.instance_label}" if prompt.instance_label else ""))
     if prompt.intro:
@@ -94,7 +96,7 @@ def to_action(text: str, turn: Turn) -> engine.Action | str:
             return "quit"
         if name == "file":
             return "file " + arg.strip()
-        if name in ("back", "skip", "done", "keep", "review", "submit", "continue"):
+        if name in ("back", "skip", "done", "keep", "review", "submit", "continue", "details"):
             return engine.Command(name)  # type: ignore[arg-type]
         if name == "edit":
             return engine.Command("edit", arg.strip())
@@ -102,7 +104,7 @@ def to_action(text: str, turn: Turn) -> engine.Action | str:
             return engine.Command("help", "/")
         return "unknown"
     prompt = turn.prompt
-    if prompt.kind in ("question", "add") and prompt.options and line.isdigit():
+    if prompt.kind in ("question", "add", "details") and prompt.options and line.isdigit():
         index = int(line) - 1
         if 0 <= index < len(prompt.options):
             return engine.Choose(prompt.options[index].id) if not prompt.multi else engine.Answer(line)
@@ -228,7 +230,12 @@ async def run_chat(app: App, name: str, read: In, out: Out, *, lang: str | None 
     turn = result.turn
     assert turn is not None
     t = translator(turn.lang)
-    out(t("Case draft {ref}. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
+    if turn.amending:
+        out(t("Details for case {ref}, already with our staff. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
+    else:
+        for reference, left in await app.cases.details_wanted(CHANNEL, name):
+            out(t("Case {ref}: {n} details still wanted. Type /details to add them now, a short round at a time.", ref=reference, n=left))
+        out(t("Case draft {ref}. Your answers are saved after each one; /quit and come back any time.", ref=turn.reference))
     render(turn, out)
     while True:
         try:
@@ -243,7 +250,7 @@ async def run_chat(app: App, name: str, read: In, out: Out, *, lang: str | None 
             out(t("Your draft is saved. Run `intake chat --as {name}` to continue.", name=name))
             return None
         if action == "unknown":
-            out(t("Unknown command. Try /help, /back, /skip, /review, /edit NUMBER, /submit, /file PATH, /quit."))
+            out(t("Unknown command. Try /help, /back, /skip, /review, /edit NUMBER, /details, /submit, /file PATH, /quit."))
             continue
         if isinstance(action, str) and action.startswith("file "):
             path = Path(action[5:].strip().strip("\"'")).expanduser()  # noqa: ASYNC240 - the terminal channel blocks by design
@@ -272,6 +279,11 @@ async def run_chat(app: App, name: str, read: In, out: Out, *, lang: str | None 
             out(t("Our staff will review it and may ask you follow-up questions through this same channel."))
             out(f"REFERENCE {turn.reference}")
             return turn.reference
+        if turn.details_done:
+            out("\n" + t("Thank you. Your details were added to case {ref}; our staff can see them now.", ref=turn.reference))
+            result = await terminal.send({"kind": "start"})
+            assert result.turn is not None
+            turn = result.turn
         render(turn, out)
         if turn.stopped:
             return None

@@ -130,6 +130,9 @@ class Receiver:
         return result
 
     async def _start(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
+        amending = await self.cases.amending_in(uow, submitter_id)
+        if amending is not None:  # a details round on a submitted case is in progress: back to it
+            return Result(inbound, turn=self.cases.turn_of(amending, amending=True))
         existing = await uow.cases.open_draft(submitter_id, lock=True)
         case = existing or await self._new_draft(uow, channel, submitter_id, inbound.lang)
         self._step("found")
@@ -140,12 +143,23 @@ class Receiver:
         return await self.cases.create_in(uow, channel, submitter_id, lang or submitter.lang)
 
     async def _resume(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
-        case = await uow.cases.open_draft(submitter_id)
+        case = await self.cases.amending_in(uow, submitter_id) or await uow.cases.open_draft(submitter_id)
         return Result(inbound, turn=self.cases.turn_of(case) if case else None)
+
+    async def _open_case(self, uow: UnitOfWork, submitter_id: str, action: engine.Action | None = None) -> CaseRecord | None:
+        """The case an answer goes to: a submitted case's details session in progress, else the open
+        draft; `details` with no draft begun goes to the newest submitted case with details left."""
+        amending = await self.cases.amending_in(uow, submitter_id)
+        if amending is not None:
+            return amending
+        case = await uow.cases.open_draft(submitter_id, lock=True)
+        if isinstance(action, engine.Command) and action.name == "details" and (case is None or not self.cases.draft_of(case).answers):
+            return await self.cases.details_case_in(uow, submitter_id) or case
+        return case
 
     async def _stepped(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
         assert inbound.action is not None
-        case = await uow.cases.open_draft(submitter_id, lock=True)
+        case = await self._open_case(uow, submitter_id, inbound.action)
         if case is None:
             if isinstance(inbound.action, engine.Command) and inbound.action.name == "review":
                 return Result(inbound)  # nothing to review: the channel says so
@@ -160,7 +174,7 @@ class Receiver:
 
     async def _text(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
         """An answer to the open draft, or — with a case named, or no draft open — a message on a case thread."""
-        case = None if inbound.reference else await uow.cases.open_draft(submitter_id, lock=True)
+        case = None if inbound.reference else await self._open_case(uow, submitter_id)
         if case is None:
             return await self._message(uow, channel, submitter_id, inbound)
         self._step("found")
@@ -297,7 +311,7 @@ class Receiver:
         if results:
             case = await self.cases.save_draft_in(uow, submitter_id, case, draft, answered=accepted)
         result = Result(inbound, fresh=fresh, results=results, notices=notices, attachments=len(kept), draft=draft)
-        if inbound.submit and not engine.missing(self.q, draft):
+        if inbound.submit and not engine.essential_missing(self.q, draft):
             turn = await self.cases.submit_in(uow, submitter_id, case)
             result.submitted = turn.submitted
             result.turn = turn

@@ -154,10 +154,14 @@ def picker(q: Questionnaire, draft: engine.Draft) -> list[dict[str, Any]]:
     return [s for s in sections if s["groups"]]
 
 
+DETAILS = "details"  # `request-info --reopen details`: ask for a details round
+
+
 def reopen_paths(q: Questionnaire, draft: engine.Draft) -> set[str]:
     """Every answer path the staff may reopen on this case (its question slots), and the bare
-    question ids and group instance paths (`perpetrators.1`) they lie in."""
-    out: set[str] = set()
+    question ids and group instance paths (`perpetrators.1`) they lie in; and `details` (a
+    details round: the submitter answers the questions still wanted with /details)."""
+    out: set[str] = {DETAILS}
     for slot in engine.slots(q, draft):
         if slot.kind == "question":
             out.add(slot.key)

@@ -26,9 +26,12 @@ SAMPLE_TEXT = {
 CHOICES = {"is_channel_safe": "yes", "immediate_danger": "no", "declaration": "yes"}
 
 
-def answer_for(prompt: Prompt, *, add_more: bool = False) -> engine.Action:
-    """A valid action for the prompt: the first option for choices, sample text otherwise."""
-    assert prompt.kind in ("question", "add"), prompt
+def answer_for(prompt: Prompt, *, add_more: bool = False, details: bool = True) -> engine.Action:
+    """A valid action for the prompt: the first option for choices, sample text otherwise; at the
+    choice after the essentials (or a details round), the details now unless `details` is False."""
+    assert prompt.kind in ("question", "add", "details"), prompt
+    if prompt.kind == "details":
+        return engine.Choose("details" if details else "later")
     if prompt.kind == "add":
         return engine.Choose("yes" if add_more else "no")
     qid = prompt.question_id or ""

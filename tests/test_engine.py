@@ -29,7 +29,8 @@ def advance_to(draft: Draft, qid: str, *, limit: int = 400) -> Draft:
 def test_starts_with_safety_and_shows_progress() -> None:
     prompt = engine.next_prompt(Q, engine.start())
     assert prompt.question_id == "is_channel_safe"
-    assert prompt.progress == f"Section 1 of {len(Q.sections)} · Safety"
+    first_pass = [s for s in engine.walk(Q, engine.start()) if s.kind == "question"]
+    assert prompt.progress == f"Essentials 1/{len(first_pass)}"
     assert [o.id for o in prompt.options] == ["yes", "no"]
     assert not prompt.can_skip and not prompt.can_back
 
@@ -63,7 +64,8 @@ def test_required_cannot_be_skipped_optional_can() -> None:
     refused = engine.apply(Q, draft, Command("skip"))
     assert not refused.ok and "required" in (refused.error or "")
     draft = step(draft, Answer("a@example.org"))
-    assert engine.next_prompt(Q, draft).question_id == "contact_secure_channel"
+    assert engine.next_prompt(Q, draft).question_id == "consent_status"  # the first pass asks only the essentials
+    draft = advance_to(draft, "contact_secure_channel")  # the details round of the organisation
     draft = step(draft, Command("skip"))
     assert draft.answers["contact_secure_channel"] is None
     assert engine.next_prompt(Q, draft).question_id == "partner_orgs"
@@ -73,9 +75,9 @@ def test_back_then_answer_returns_to_where_you_were() -> None:
     draft = advance_to(engine.start(), "contact_name")
     draft = step(draft, Command("back"))
     prompt = engine.next_prompt(Q, draft)
-    assert prompt.question_id == "org_description" and prompt.current is not None
-    draft = step(draft, Answer("We document forced labour."))
-    assert draft.answers["org_description"] == "We document forced labour."
+    assert prompt.question_id == "org_country" and prompt.current is not None  # the first pass: essentials only
+    draft = step(draft, Answer("Kenya"))
+    assert draft.answers["org_country"] == "KE"
     assert engine.next_prompt(Q, draft).question_id == "contact_name"
 
 
@@ -131,12 +133,21 @@ def test_repeat_groups_nested_and_add_another() -> None:
     # person-only questions appear; company ones do not
     ids = {s.path[-1] for s in engine.slots(Q, draft)}
     assert "perp_dob" in ids and "ent_reg_number" not in ids
-    # reach the nested ID document group and add two documents
-    for _ in range(60):
+    # the first pass asks kind and name only, then whether there is another perpetrator: a company
+    assert engine.next_prompt(Q, draft).path == "perpetrators"
+    draft = step(draft, Choose("yes"))
+    draft = step(draft, Choose("company"))
+    ids = {s.path[-1] for s in engine.slots(Q, draft) if s.path[:2] == ("perpetrators", 1)}
+    assert "ent_reg_number" in ids and "perp_dob" not in ids
+    draft = step(draft, Answer("Example Fishing Ltd"))
+    draft = step(draft, Choose("no"))
+    # the details round of the perpetrators reaches the nested ID document group: two documents
+    for _ in range(300):
         prompt = engine.next_prompt(Q, draft)
         if prompt.kind == "add" and prompt.path == "perpetrators.0.perp_id_docs":
             break
         draft = step(draft, answer_for(prompt))
+    assert draft.round == "perpetrators"
     draft = step(draft, Choose("yes"))
     assert engine.next_prompt(Q, draft).path == "perpetrators.0.perp_id_docs.0.id_doc_type"
     for _ in range(20):
@@ -151,16 +162,13 @@ def test_repeat_groups_nested_and_add_another() -> None:
         draft = step(draft, answer_for(engine.next_prompt(Q, draft)))
     draft = step(draft, Choose("no"))
     assert len(draft.answers["perpetrators"][0]["perp_id_docs"]) == 2
-    # finish the first perpetrator, then add a second one (a company)
+    # the round goes on to the second perpetrator's details: a company's
     for _ in range(60):
         prompt = engine.next_prompt(Q, draft)
-        if prompt.kind == "add" and prompt.path == "perpetrators":
+        if prompt.path and prompt.path.startswith("perpetrators.1."):
             break
         draft = step(draft, answer_for(prompt))
-    draft = step(draft, Choose("yes"))
-    draft = step(draft, Choose("company"))
-    ids = {s.path[-1] for s in engine.slots(Q, draft) if s.path[:2] == ("perpetrators", 1)}
-    assert "ent_reg_number" in ids and "perp_dob" not in ids
+    assert engine.next_prompt(Q, draft).question_id == "perp_name_native"
 
 
 def test_group_max_is_respected() -> None:

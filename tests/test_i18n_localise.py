@@ -192,6 +192,8 @@ def _typed(prompt: engine.Prompt, lang: str) -> engine.Action:
     """What a submitter would type in `lang`: words, names and dates, never a button."""
     if prompt.kind == "add":
         return engine.Answer(NO[lang])
+    if prompt.kind == "details":  # add the details now: every question is asked
+        return engine.Answer(YES[lang])
     question = QS[prompt.question_id or ""]
     match question.type:
         case FieldType.YES_NO:

@@ -11,19 +11,8 @@ from typing import Any
 
 from intake import fields
 from intake.engine.model import SKIPPED, Action, AddFile, Answer, Choose, Command, Draft, Outcome, PathT, Slot, Toggle, path_key
-from intake.engine.slots import (
-    answered,
-    container,
-    current_slot,
-    find,
-    get_value,
-    is_required,
-    missing,
-    open_instances,
-    prune,
-    slots,
-    store,
-)
+from intake.engine.phases import current_slot, essential_missing, next_round, walk
+from intake.engine.slots import answered, container, find, get_value, is_required, open_instances, prune, slots, store
 from intake.engine.targets import resolve_edit
 from intake.engine.view import STOPPED_TEXT, help_entries, help_text
 from intake.fields import InvalidAnswer
@@ -40,6 +29,13 @@ def _after(all_slots: list[Slot], slot: Slot) -> Slot | None:
     return all_slots[at + 1] if at is not None and at + 1 < len(all_slots) else None
 
 
+def _route(q: Questionnaire, draft: Draft, slot: Slot) -> list[Slot]:
+    """The slots to move through from `slot`: the walk (first pass or details round) when it holds
+    the slot, else every slot (a question reached with edit)."""
+    here = walk(q, draft)
+    return here if find(here, slot.path) is not None else slots(q, draft)
+
+
 def _advance(q: Questionnaire, before: Draft, after: Draft, slot: Slot) -> Draft:
     """Move on after `slot` was answered (or kept), according to the mode.
 
@@ -50,20 +46,23 @@ def _advance(q: Questionnaire, before: Draft, after: Draft, slot: Slot) -> Draft
     """
     after = after.model_copy(update={"pending": None, "pending_path": None})
     if after.mode == "edit_section":
-        nxt = _after(slots(q, after), slot)
+        # the section's answers, and what the walk asks (the first pass does not ask details)
+        here = {s.key for s in walk(q, after)}
+        route = [s for s in slots(q, after) if s.key in here or answered(s, after) or s.key == slot.key]
+        nxt = _after(route, slot)
         if nxt is not None and nxt.section == slot.section:
             return after.model_copy(update={"cursor": list(nxt.path)})
         return after.model_copy(update={"cursor": None, "mode": "review"})
     if after.mode == "edit_one":
         # an edit can open new questions (a changed condition): ask those in the same section first
-        pending = [s for s in slots(q, after) if not answered(s, after)]
+        pending = [s for s in walk(q, after) if not answered(s, after)]
         for s in pending:
             if s.section == slot.section:
                 return after.model_copy(update={"cursor": list(s.path)})
         # nothing new here: back to the flow if questions remain, else to the review screen
         return after.model_copy(update={"cursor": None, "mode": "flow" if pending else "review"})
     if before.cursor is not None and answered(slot, before):
-        nxt = _after(slots(q, after), slot)
+        nxt = _after(_route(q, after, slot), slot)
         if nxt is not None:
             return after.model_copy(update={"cursor": list(nxt.path), "mode": "flow"})
     return after.model_copy(update={"cursor": None, "mode": "flow"})
@@ -138,6 +137,8 @@ def apply(q: Questionnaire, draft: Draft, action: Action) -> Outcome:
     if isinstance(action, Command):
         return _command(q, draft, action)
     slot = current_slot(q, draft)
+    if slot is None and draft.mode != "review" and next_round(q, draft) is not None:
+        return _choose_details(q, draft, action)
     if slot is None:
         return _fail(draft, t("Your answers are complete. Please review them and submit, or edit a section."))
     if slot.kind == "add":
@@ -230,10 +231,11 @@ def _command(q: Questionnaire, draft: Draft, cmd: Command) -> Outcome:
     all_slots = slots(q, draft)
     slot = current_slot(q, draft)
     if cmd.name == "back":
-        at = find(all_slots, slot.path) if slot else len(all_slots)
+        route = _route(q, draft, slot) if slot else walk(q, draft, all_slots)
+        at = find(route, slot.path) if slot else len(route)
         if not at:
             return _fail(draft, t("This is the first question."))
-        prev = all_slots[at - 1]
+        prev = route[at - 1]
         return _moved(draft, cursor=list(prev.path), mode=draft.mode if draft.mode != "review" else "flow")
     if cmd.name == "skip":
         if slot is None:
@@ -270,8 +272,10 @@ def _command(q: Questionnaire, draft: Draft, cmd: Command) -> Outcome:
         return Outcome(draft=draft, ok=True, notices=[help_text(entries, draft.lang, cmd.target or "")], help=entries)
     if cmd.name == "edit":
         return _edit(q, draft, all_slots, cmd.target or "")
+    if cmd.name == "details":
+        return _start_round(q, draft)
     if cmd.name == "submit":
-        todo = missing(q, draft)
+        todo = essential_missing(q, draft)
         if todo:
             first = todo[0]
             assert isinstance(first.item, Question)
@@ -295,3 +299,35 @@ def _edit(q: Questionnaire, draft: Draft, all_slots: list[Slot], target: str) ->
     assert found.slot is not None
     mode = "edit_section" if found.section else "edit_one"
     return _moved(draft, cursor=list(found.slot.path), mode=mode)
+
+
+# ---- essentials first, then details -----------------------------------------------------------
+
+_NOW = {"details", "now", "1"}
+_LATER = {"later", "submit", "2"}
+
+
+def _choose_details(q: Questionnaire, draft: Draft, action: Action) -> Outcome:
+    """The choice after the first pass (or a round): add details now, or later (the review)."""
+    t = translator(draft.lang)
+    choice = action.option if isinstance(action, Choose) else action.text.strip().lower() if isinstance(action, Answer) else ""
+    if choice in _NOW:
+        return _start_round(q, draft)
+    if choice in _LATER:
+        return _moved(draft, cursor=None, mode="review")
+    try:
+        yes = parse_yes(choice, draft.lang)
+    except InvalidAnswer:
+        return _fail(draft, t("Please choose: details now, or later."))
+    return _start_round(q, draft) if yes else _moved(draft, cursor=None, mode="review")
+
+
+def _start_round(q: Questionnaire, draft: Draft) -> Outcome:
+    """Begin the next details round: the first section with something not answered yet."""
+    t = translator(draft.lang)
+    if essential_missing(q, draft) or any(not answered(s, draft) for s in walk(q, draft.model_copy(update={"round": None}))):
+        return _fail(draft, t("Please answer the essential questions first; the details come after."))
+    nxt = next_round(q, draft)
+    if nxt is None:
+        return _fail(draft, t("There are no details left to add."))
+    return _moved(draft, cursor=None, mode="flow", round=q.sections[nxt[0]].id)

@@ -29,6 +29,8 @@ class Draft(BaseModel):
     pending: list[Any] | None = None  # multi-choice toggles / files gathered for the current slot
     pending_path: list[str | int] | None = None
     stopped: bool = False  # the channel is not safe: conversation ended
+    round: str | None = None  # details: the section id being asked (None: the first pass)
+    amending: bool = False  # a submitted case's details session is in progress (see intake.case_details)
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,8 @@ class AddFile:
     attachment_id: str
 
 
-CommandName = Literal["back", "skip", "done", "keep", "review", "submit", "edit", "continue", "help"]
-COMMANDS: tuple[CommandName, ...] = ("back", "skip", "done", "keep", "review", "submit", "edit", "continue", "help")
+CommandName = Literal["back", "skip", "done", "keep", "review", "submit", "edit", "continue", "help", "details"]
+COMMANDS: tuple[CommandName, ...] = ("back", "skip", "done", "keep", "review", "submit", "edit", "continue", "help", "details")
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ class HelpEntry:
 
 @dataclass(frozen=True)
 class Prompt:
-    kind: Literal["question", "add", "review", "stopped"]
+    kind: Literal["question", "add", "details", "review", "stopped"]  # details: add them now or later
     text: str
     section_index: int = 0  # 1-based
     section_count: int = 0
@@ -156,6 +158,8 @@ class Prompt:
     hint: str | None = None  # the expected form of the answer, e.g. "(a country name or code)"
     example: str | None = None  # an answer that would be accepted
     blank_skips: bool = False  # an empty answer skips this question
+    details_left: int = 0  # questions outside the first pass not answered yet
+    details_required: int = 0  # of which required ("details still wanted")
 
 
 @dataclass(frozen=True)

@@ -104,22 +104,6 @@ def find(slot_list: list[Slot], path: list[str | int] | PathT | None) -> int | N
     return None
 
 
-def current_slot(q: Questionnaire, draft: Draft) -> Slot | None:
-    """The slot the submitter is on, or None when at the review screen (or stopped)."""
-    if draft.stopped:
-        return None
-    all_slots = slots(q, draft)
-    at = find(all_slots, draft.cursor)
-    if at is not None:
-        return all_slots[at]
-    if draft.mode == "review":
-        return None
-    for slot in all_slots:
-        if not answered(slot, draft):
-            return slot
-    return None
-
-
 # ---- answers in nested dicts -----------------------------------------------------------------
 
 

@@ -9,8 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from intake import fields
-from intake.engine.model import Draft, HelpEntry, OptionView, PathT, Prompt, SectionSummary, SummaryLine, path_key
-from intake.engine.slots import current_slot, find, get_value, holds, is_required, missing, slots
+from intake.engine.model import Draft, HelpEntry, OptionView, PathT, Prompt, SectionSummary, Slot, SummaryLine, path_key
+from intake.engine.phases import (
+    current_slot,
+    details_left,
+    details_missing,
+    essential_missing,
+    essentials_progress,
+    first_pass_ids,
+    is_essential,
+    next_round,
+    walk,
+)
+from intake.engine.slots import answered, find, get_value, holds, is_required, slots
 from intake.i18n import translator
 from intake.questionnaire import Group, Question, Questionnaire
 
@@ -74,15 +85,17 @@ def _review(q: Questionnaire, draft: Draft) -> Prompt:
     t = translator(lang)
     count = len(q.sections)
     labels = []
-    for s in missing(q, draft):
+    for s in essential_missing(q, draft):
         assert isinstance(s.item, Question)
         where = instance_label(q, s.path, lang)
         labels.append(f"{s.item.short(lang)} ({where})" if where else s.item.short(lang))
-    text = (
-        t("Please check your answers. When everything is right, submit the case.")
-        if not labels
-        else t("Some required answers are still missing. You can edit any section.")
-    )
+    left = details_left(q, draft)
+    if labels:
+        text = t("Some required answers are still missing. You can edit any section.")
+    elif left:
+        text = t("Please check your answers. The essentials are complete: you can submit the case now and add the details later.")
+    else:
+        text = t("Please check your answers. When everything is right, submit the case.")
     return Prompt(
         kind="review",
         text=text,
@@ -92,7 +105,53 @@ def _review(q: Questionnaire, draft: Draft) -> Prompt:
         summary=summary(q, draft),
         can_back=True,
         progress=t("Review"),
+        details_left=len(left),
+        details_required=len(details_missing(q, draft)),
     )
+
+
+def _details_choice(q: Questionnaire, draft: Draft) -> Prompt:
+    """Between the first pass and a details round (or between two rounds): now, or later."""
+    t = translator(draft.lang)
+    nxt = next_round(q, draft)
+    assert nxt is not None
+    index, n = nxt
+    title = q.sections[index].title.get(draft.lang)
+    left = details_left(q, draft)
+    if draft.round is None and not draft.amending:
+        text = t("The essentials are done: our staff can act on this case now. Add the details now, one short round at a time, or later (after you submit, whenever you are ready).")
+    elif draft.round is None:
+        text = t("Details still wanted: {n} questions, one short round (a section) at a time.", n=len(left))
+    else:
+        text = t("That round is done. Next: {title}.", title=title)
+    later = t("Not now: stop here") if draft.amending else t("Later: review and submit")
+    return Prompt(
+        kind="details",
+        text=text,
+        section_index=index + 1,
+        section_count=len(q.sections),
+        section_title=title,
+        progress=t("Details: {n} questions left", n=len(left)),
+        path=f"{draft.round or ''}>{q.sections[index].id}",  # which choice this is (a channel's stale-button check)
+        options=[OptionView("details", t("Details now: {title} ({n} left)", title=title, n=n)), OptionView("later", later)],
+        can_back=True,
+        keyboard="options",
+        details_left=len(left),
+        details_required=len(details_missing(q, draft)),
+    )
+
+
+def _progress(q: Questionnaire, draft: Draft, slot: Slot) -> str:
+    """"Essentials 6/12" in the first pass; "Details: Evidence · 3 left" in a round."""
+    t = translator(draft.lang)
+    title = q.sections[slot.section].title.get(draft.lang)
+    if draft.mode in ("edit_one", "edit_section"):
+        return t("Editing · {title}", title=title)
+    if draft.round is not None and not is_essential(slot, first_pass_ids(q)):
+        left = sum(1 for s in slots(q, draft) if s.section == slot.section and not answered(s, draft))
+        return t("Details: {title} · {n} left", title=title, n=max(left, 1))
+    n, m = essentials_progress(q, draft, slot)
+    return t("Essentials {n}/{m}", n=n, m=m)
 
 
 def next_prompt(q: Questionnaire, draft: Draft) -> Prompt:
@@ -104,11 +163,16 @@ def next_prompt(q: Questionnaire, draft: Draft) -> Prompt:
         return Prompt(kind="stopped", text=t(STOPPED_TEXT))
     slot = current_slot(q, draft)
     if slot is None:
+        if draft.mode != "review" and next_round(q, draft) is not None:
+            return _details_choice(q, draft)
         return _review(q, draft)
     section = q.sections[slot.section]
-    progress = t("Section {n} of {m} · {title}", n=slot.section + 1, m=count, title=section.title.get(lang))
-    all_slots = slots(q, draft)
-    at = find(all_slots, slot.path) or 0
+    progress = _progress(q, draft, slot)
+    all_slots = walk(q, draft)
+    at = find(all_slots, slot.path)
+    if at is None:  # moved to with edit, outside the walk
+        all_slots = slots(q, draft)
+        at = find(all_slots, slot.path) or 0
     can_back = at > 0
     first_of_section = at == 0 or all_slots[at - 1].section != slot.section
     intro = section.intro.get(lang) if section.intro and first_of_section else None
@@ -193,10 +257,12 @@ def help_entries(q: Questionnaire, draft: Draft) -> list[HelpEntry]:
         out.append(HelpEntry("review", t("see all your answers, each with its number")))
     if draft.cursor is not None or prompt.kind == "review":
         out.append(HelpEntry("continue", t("go on with the first question not answered yet")))
+    if prompt.kind != "details" and next_round(q, draft) is not None and not essential_missing(q, draft):
+        out.append(HelpEntry("details", t("add the details, one short round (a section) at a time")))
     out.append(
         HelpEntry("edit", t("change an answer: give its number from the review (e.g. 2.3), the question's name, or a section number"))
     )
-    out.append(HelpEntry("submit", t("send the case to our staff when everything required is answered")))
+    out.append(HelpEntry("submit", t("send the case to our staff when the essentials are answered (details can follow)")))
     out.append(HelpEntry("help", t("this list")))
     return out
 

@@ -16,10 +16,22 @@ def expect(draft: Draft, action: engine.Action, q: Questionnaire) -> Draft:
     return outcome.draft
 
 
-async def step(chat: Chat, q: Questionnaire, draft: Draft, *, add_more: set[str] | None = None, runner: Runner | None = None) -> Draft:
-    """Answer the current prompt the way a person would (buttons for choices, text otherwise)."""
+async def step(
+    chat: Chat, q: Questionnaire, draft: Draft, *, add_more: set[str] | None = None, runner: Runner | None = None, details: bool = True,
+    minimal: bool = False,
+) -> Draft:
+    """Answer the current prompt the way a person would (buttons for choices, text otherwise); at
+    the choice after the essentials (or a details round): details now, unless `details` is False.
+    `minimal`: skip every question that can be skipped."""
     prompt = engine.next_prompt(q, draft)
-    assert prompt.kind in ("question", "add"), prompt.kind
+    assert prompt.kind in ("question", "add", "details"), prompt.kind
+    if prompt.kind == "details":
+        option = prompt.options[0 if details else 1]
+        await chat.press(option.text, runner=runner)
+        return expect(draft, engine.Choose(option.id), q)
+    if minimal and prompt.kind == "question" and prompt.can_skip:
+        await chat.press("Skip", runner=runner)
+        return expect(draft, engine.Command("skip"), q)
     if prompt.kind == "add":
         yes = add_more is not None and prompt.path in add_more
         if yes and add_more is not None:

@@ -70,7 +70,7 @@ async def test_webhook_with_and_without_secret(app: App, hooked: Runner, url: st
         await hooked.wait_handled(900)
     assert await inbox_count(app) == 1
     texts = fake.texts(CHAT)
-    assert len(texts) == 2 and "Welcome" in texts[0] and "Section 1 of 11" in texts[1]
+    assert len(texts) == 2 and "Welcome" in texts[0] and "Essentials 1/" in texts[1]
     assert await app.cases.current("telegram", str(CHAT)) is not None
 
 
