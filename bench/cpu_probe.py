@@ -39,6 +39,7 @@ from intake.settings import Settings, async_url
 
 KEY = base64.b64encode(b"p" * 32).decode()
 TOKEN = "123456:PROBE"
+SENDERS = itertools.count(1)
 
 
 @dataclass
@@ -200,7 +201,7 @@ async def email(app: core.App, tally: Tally, *, emails: int) -> dict[str, Any]:
     handler = IntakeHandler(app, address=app.settings.mail_address)
     per: dict[str, list[tuple[int, int, float]]] = {"accept": [], "first email": []}
     for n in range(emails):
-        sender = f"ngo{n}@example.org"
+        sender = f"ngo{next(SENDERS)}@example.org"
         raw, _ = message(sender=sender)
         env = Envelope()
         env.mail_from, env.rcpt_tos, env.original_content = sender, [app.settings.mail_address], raw

@@ -97,8 +97,7 @@ class CaseService(ThreadSteps):
 
     async def _open(self, uow: UnitOfWork, channel: str, identity: str, lang: str | None, *, create: bool) -> tuple[str, CaseRecord | None]:
         now = self.clock()
-        submitter = await uow.submitters.get_or_create(channel=channel, identity=identity, lang=normalise_lang(lang), now=now)
-        await uow.submitters.lock(submitter.id)
+        submitter = await uow.submitters.enter(channel=channel, identity=identity, lang=normalise_lang(lang), now=now)
         case = await uow.cases.open_draft(submitter.id, lock=True)
         if case is None and create:
             case = await self.create_in(uow, channel, submitter.id, lang or submitter.lang)

@@ -73,8 +73,7 @@ class Receiver:
             if inbound.key is not None and await uow.events.seen(channel=channel, key=inbound.key) is not None:
                 result = Result(inbound, duplicate=True)
             else:
-                submitter = await uow.submitters.get_or_create(channel=channel, identity=identity, lang=normalise_lang(inbound.lang), now=now)
-                await uow.submitters.lock(submitter.id)
+                submitter = await uow.submitters.enter(channel=channel, identity=identity, lang=normalise_lang(inbound.lang), now=now)
                 result = await self._dispatch(uow, channel, submitter.id, submitter.lang, inbound)
                 self._step("applied")
                 if inbound.chat_ref is not None:  # the input's own chat message, for wiping the chat later
@@ -206,7 +205,7 @@ class Receiver:
         if inbound.reference:
             return await self.cases.thread_case_in(uow, submitter_id, inbound.reference)
         for key in reversed(inbound.thread_keys):
-            case_id = await uow.messages.case_for_external(key) or await uow.outbox.case_for_external(key)
+            case_id = await uow.messages.case_for_external(key)  # the thread, else what we sent
             if case_id is not None:
                 try:
                     return await uow.cases.get(case_id, lock=True)
@@ -293,7 +292,10 @@ class Receiver:
             result.turn = turn
         else:
             result.turn = self.cases.turn_of(case)
-        return self._with_case(result, await uow.cases.get(case.id))
+        self._with_case(result, case)  # the record as last written (no re-read)
+        if result.turn.status is not None:
+            result.status = result.turn.status
+        return result
 
     async def _unproven(self, uow: UnitOfWork, channel: str, submitter_id: str, case: CaseRecord, inbound: Inbound) -> Result:
         """A message that reached the submitter's case only by the sender's identity (e.g. a forged
@@ -315,7 +317,7 @@ class Receiver:
             if case is not None:
                 return case
         for key in reversed(inbound.thread_keys):
-            case_id = await uow.messages.case_for_external(key) or await uow.outbox.case_for_external(key)
+            case_id = await uow.messages.case_for_external(key)  # the thread, else what we sent
             if case_id is not None:
                 try:
                     return await uow.cases.get(case_id, lock=True)

@@ -32,6 +32,9 @@ from storage.records import (
     ConcurrentUpdate as ConcurrentUpdate,
 )
 from storage.records import (
+    InboxItem as InboxItem,
+)
+from storage.records import (
     InboxRecord as InboxRecord,
 )
 from storage.records import (
@@ -57,6 +60,11 @@ from storage.records import (
 class SubmitterRepository(Protocol):
     async def get_or_create(self, *, channel: str, identity: str, lang: str, now: datetime) -> SubmitterRecord:
         """The submitter for this channel identity, created on first contact (identity encrypted)."""
+        ...
+
+    async def enter(self, *, channel: str, identity: str, lang: str, now: datetime) -> SubmitterRecord:
+        """`get_or_create` then `lock`, in as few statements as the database allows: the submitter
+        of the one input this transaction handles, locked for the rest of it."""
         ...
 
     async def find(self, *, channel: str, identity: str) -> SubmitterRecord | None:

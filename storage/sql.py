@@ -21,13 +21,14 @@ class Repos:
     def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore) -> None:
         self.session = session
         cache: dict[str, DataKey] = {}  # data keys unwrapped in this transaction, shared by every repository
-        self.submitters = SqlSubmitters(session, keys, cache)
-        self.cases = SqlCases(session, keys, blobs, cache)
-        self.messages = SqlMessages(session, keys, cache)
-        self.attachments = SqlAttachments(session, keys, blobs, cache)
-        self.outbox = SqlOutbox(session, keys, cache)
-        self.audit = SqlAudit(session, keys, cache)
-        self.inbox = SqlInbox(session, keys, cache)
-        self.staff = SqlStaff(session, keys, cache)
-        self.events = SqlEvents(session, keys, cache)
-        self.chatlog = SqlChatLog(session, keys, cache)
+        owners: dict[str, str] = {}  # which key a case / submitter uses, learnt once per transaction
+        self.submitters = SqlSubmitters(session, keys, cache, owners)
+        self.cases = SqlCases(session, keys, blobs, cache, owners)
+        self.messages = SqlMessages(session, keys, cache, owners)
+        self.attachments = SqlAttachments(session, keys, blobs, cache, owners)
+        self.outbox = SqlOutbox(session, keys, cache, owners)
+        self.audit = SqlAudit(session, keys, cache, owners)
+        self.inbox = SqlInbox(session, keys, cache, owners)
+        self.staff = SqlStaff(session, keys, cache, owners)
+        self.events = SqlEvents(session, keys, cache, owners)
+        self.chatlog = SqlChatLog(session, keys, cache, owners)
