@@ -14,6 +14,7 @@ from typing import Any
 from intake import engine, lifecycle
 from intake.case_threads import ThreadSteps
 from intake.clock import Clock, utcnow
+from intake.draft_views import DraftViews
 from intake.engine import Action, Draft, Outcome, Prompt
 from intake.i18n import normalise_lang, translator
 from intake.questionnaire import Questionnaire
@@ -81,12 +82,13 @@ class CaseService(ThreadSteps):
         self.clock = clock
         # where staff alerts go: one outbox row per destination (see intake.channels.STAFF_CHANNELS)
         self.alert_channels = list(alert_channels or [])
+        self.views = DraftViews(questionnaire)
 
     # ---- helpers -----------------------------------------------------------------------------
 
-    @staticmethod
-    def draft_of(case: CaseRecord) -> Draft:
-        return Draft.model_validate(case.draft)
+    def draft_of(self, case: CaseRecord) -> Draft:
+        """The validated draft of `case`, validated once per stored version (see `DraftViews`)."""
+        return self.views.draft(case)
 
     async def _unique_reference(self, uow: UnitOfWork) -> str:
         for _ in range(20):
@@ -131,7 +133,7 @@ class CaseService(ThreadSteps):
             case.id,
             case.reference,
             case.status,
-            engine.next_prompt(self.q, draft),
+            self.views.prompt_after(case, draft) if outcome else self.views.prompt(case),
             ok=outcome.ok if outcome else True,
             error=outcome.error if outcome else None,
             notices=list(outcome.notices) if outcome else [],
@@ -221,10 +223,7 @@ class CaseService(ThreadSteps):
     async def current(self, channel: str, identity: str) -> Turn | None:
         """The open draft's prompt without changing anything; None when there is no draft."""
         async with self.store.read() as uow:
-            submitter = await uow.submitters.find(channel=channel, identity=identity)
-            if submitter is None:
-                return None
-            case = await uow.cases.open_draft(submitter.id)
+            case = await uow.cases.open_draft_of(channel=channel, identity=identity)
         return self._turn(case) if case else None
 
     async def act(self, channel: str, identity: str, action: Action, *, lang: str | None = None) -> Turn:
@@ -308,6 +307,8 @@ class CaseService(ThreadSteps):
             submitted = True
         if submitted or outcome.draft != before:  # a refused answer writes nothing
             case = await uow.cases.save(case, now=now)
+            if not submitted:  # what was written is the outcome's draft: its next prompt is known
+                self.views.keep(case, outcome.draft)
         if outcome.changed:
             await uow.audit.record(action="draft.answered", now=now, actor_kind="submitter", actor_id=submitter_id, case_id=case.id)
         return self._turn(case, outcome, submitted=submitted)

@@ -147,7 +147,7 @@ class Receiver:
                 return Result(inbound)  # nothing to review: the channel says so
             case = await self._new_draft(uow, channel, submitter_id, inbound.lang)
         self._step("found")
-        if inbound.expect is not None and not inbound.expect(engine.next_prompt(self.q, self.cases.draft_of(case))):
+        if inbound.expect is not None and not inbound.expect(self.cases.views.prompt(case)):
             turn = self.cases.turn_of(case)
             turn.stale = True
             return Result(inbound, turn=turn)

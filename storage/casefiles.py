@@ -26,6 +26,7 @@ from storage.models import (
     Inbox,
     Message,
     Outbox,
+    Submitter,
     new_id,
 )
 from storage.repositories import (
@@ -157,6 +158,14 @@ class SqlCases(Base):
             .limit(1)
         )
         row = await self._one(stmt, lock=lock)
+        return await self._record(row) if row else None
+
+    async def open_draft_of(self, *, channel: str, identity: str) -> CaseRecord | None:
+        """`open_draft` of the submitter with this channel identity, in one statement (no lock)."""
+        index = await self._index(f"submitter:{channel}", identity)
+        submitter = select(Submitter.id).where(Submitter.channel == channel, Submitter.identity_index == index).scalar_subquery()
+        stmt = select(Case).where(Case.submitter_id == submitter, Case.status == "draft").order_by(Case.created_at.desc()).limit(1)
+        row = await self._one(stmt, lock=False)
         return await self._record(row) if row else None
 
     async def for_submitter(self, submitter_id: str) -> list[CaseRecord]:

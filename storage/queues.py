@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
+from storage.claims import inbox_claim as _inbox_claim
+from storage.claims import outbox_claim as _outbox_claim
 from storage.crypto import CryptoError, new_data_key
 from storage.encrypted import Base, utc, utc_req
 from storage.models import DataKeyRow, Inbox, Outbox, new_id
@@ -127,30 +128,7 @@ class SqlInbox(Base):
 
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[str]:
         """Ids of due rows nobody holds, each the oldest unfinished row of its order key, leased to `until`."""
-        earlier = aliased(Inbox)
-        blocked = (
-            select(earlier.id)
-            .where(
-                earlier.order_key == Inbox.order_key,
-                earlier.status == "new",
-                or_(earlier.seq < Inbox.seq, and_(earlier.seq == Inbox.seq, earlier.id < Inbox.id)),
-            )
-            .exists()
-        )
-        stmt = (
-            select(Inbox.id)
-            .where(
-                Inbox.status == "new",
-                Inbox.channel.in_(channels),
-                or_(Inbox.next_attempt_at.is_(None), Inbox.next_attempt_at <= now),
-                or_(Inbox.leased_until.is_(None), Inbox.leased_until <= now),
-                or_(Inbox.order_key.is_(None), ~blocked),
-            )
-            .order_by(Inbox.received_at, Inbox.seq)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = list((await self.s.scalars(stmt)).all())
+        ids = list((await self.s.scalars(_inbox_claim(limit), {"channels": list(channels), "now": now})).all())
         if ids:
             await self.s.execute(update(Inbox).where(Inbox.id.in_(ids)).values(leased_until=until))
         return ids
@@ -305,31 +283,7 @@ class SqlOutbox(Base):
 
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[OutboxRecord]:
         """Due rows nobody holds, each the oldest pending row for its recipient, leased to `until`."""
-        earlier = aliased(Outbox)
-        blocked = (
-            select(earlier.id)
-            .where(
-                earlier.channel == Outbox.channel,
-                earlier.submitter_id == Outbox.submitter_id,
-                earlier.status == "pending",
-                earlier.seq < Outbox.seq,
-            )
-            .exists()
-        )
-        stmt = (
-            select(Outbox)
-            .where(
-                Outbox.status == "pending",
-                Outbox.channel.in_(channels),
-                Outbox.next_attempt_at <= now,
-                or_(Outbox.leased_until.is_(None), Outbox.leased_until <= now),
-                or_(Outbox.submitter_id.is_(None), ~blocked),
-            )
-            .order_by(Outbox.seq)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        rows = list((await self.s.scalars(stmt)).all())
+        rows = list((await self.s.scalars(_outbox_claim(limit), {"channels": list(channels), "now": now})).all())
         if rows:
             await self.s.execute(update(Outbox).where(Outbox.id.in_([r.id for r in rows])).values(leased_until=until))
         return [await self._record(r) for r in rows]

@@ -118,6 +118,10 @@ class CaseRepository(Protocol):
         """The submitter's newest case in status `draft`, if any."""
         ...
 
+    async def open_draft_of(self, *, channel: str, identity: str) -> CaseRecord | None:
+        """`open_draft` of the submitter with this channel identity, found by its keyed hash (no lock)."""
+        ...
+
     async def for_submitter(self, submitter_id: str) -> list[CaseRecord]:
         ...
 
