@@ -74,7 +74,8 @@ class SqlInbox(Base):
         data keys and the rows (in a savepoint); if another process stored one of them meanwhile,
         each is added on its own instead."""
         indexes = [await self._index("inbox", item.dedup_key) for item in items]
-        existing = dict((await self.s.execute(select(Inbox.dedup_index, Inbox.id).where(Inbox.dedup_index.in_(set(indexes))))).tuples().all())
+        found = (await self.s.execute(select(Inbox.dedup_index, Inbox.id).where(Inbox.dedup_index.in_(set(indexes))))).all()
+        existing: dict[str, str] = {index: row_id for index, row_id in found}
         out: list[tuple[str, bool]] = []
         keys: list[dict[str, Any]] = []
         rows: list[dict[str, Any]] = []
