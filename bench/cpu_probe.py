@@ -219,6 +219,66 @@ async def email(app: core.App, tally: Tally, *, emails: int) -> dict[str, Any]:
     return per
 
 
+# ---- SMTP accept throughput ----------------------------------------------------------------------
+
+CLIENTS = """
+import smtplib, sys, threading, time
+host, port, clients, each = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+body = ("Subject: case\\r\\nFrom: c{c}@example.org\\r\\nTo: cases@localhost\\r\\nMessage-ID: <{c}.{n}.{r}@example.org>\\r\\n\\r\\n"
+        + "We want to report a case.\\r\\n" * 40)
+run = str(time.time_ns())
+def client(c):
+    with smtplib.SMTP(host, port) as s:
+        for n in range(each):
+            s.sendmail(f"c{c}@example.org", ["cases@localhost"], body.format(c=c, n=n, r=run).encode())
+threads = [threading.Thread(target=client, args=(c,)) for c in range(clients)]
+start = time.perf_counter()
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(time.perf_counter() - start)
+"""
+
+
+async def smtp(app: core.App, *, clients: int, each: int, reps: int) -> dict[str, list[float]]:
+    """Messages per second accepted by aiosmtpd's Sink, by aiosmtpd with one raw INSERT/COMMIT per
+    message (the durable floor), and by our handler, interleaved, the clients in another process."""
+    from aiosmtpd.handlers import Sink
+    from aiosmtpd.smtp import SMTP
+    from sqlalchemy import text
+
+    from mail.server import IntakeHandler
+
+    engine = app.store.db.engine
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE IF NOT EXISTS floor_msgs (id VARCHAR(40) PRIMARY KEY, raw BLOB)"
+                                if engine.dialect.name == "sqlite" else
+                                "CREATE TABLE IF NOT EXISTS floor_msgs (id VARCHAR(40) PRIMARY KEY, raw BYTEA)"))
+    ids = itertools.count()
+
+    class Durable:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO floor_msgs (id, raw) VALUES (:id, :raw)"),
+                                   {"id": f"{time.time_ns()}-{next(ids)}", "raw": envelope.original_content})
+            return "250 OK"
+
+    handlers: dict[str, Any] = {"sink": Sink(), "durable floor": Durable(), "intake": IntakeHandler(app, address="cases@localhost")}
+    out: dict[str, list[float]] = {name: [] for name in handlers}
+    loop = asyncio.get_running_loop()
+    for _ in range(reps):
+        for name, handler in handlers.items():
+            server = await loop.create_server(lambda h=handler: SMTP(h, data_size_limit=None, loop=loop), "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-c", CLIENTS, "127.0.0.1", str(port), str(clients), str(each),
+                                                        stdout=asyncio.subprocess.PIPE)
+            stdout, _ = await proc.communicate()
+            assert proc.returncode == 0, f"the SMTP clients failed against {name}"
+            server.close()
+            await server.wait_closed()
+            out[name].append(clients * each / float(stdout.decode().strip()))
+    return out
+
+
 # ---- report --------------------------------------------------------------------------------------
 
 def summary(per: dict[str, list[tuple[int, int, float]]]) -> list[str]:
@@ -244,6 +304,8 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--emails", type=int, default=30)
     parser.add_argument("--profile", choices=["telegram", "email"], default=None)
+    parser.add_argument("--smtp", action="store_true", help="SMTP accept throughput against its floors (8 clients x 50 messages)")
+    parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--show", choices=["text", "press", "first email", "start"], default=None,
                         help="print the statements of one input of this kind")
     args = parser.parse_args(argv)
@@ -255,6 +317,13 @@ async def main(argv: list[str]) -> None:
         tally = count(app)
         try:
             print(f"database: {app.store.db.dialect}")
+            if args.smtp:
+                rates = await smtp(app, clients=8, each=50, reps=args.reps)
+                floor = statistics.median(rates["durable floor"])
+                for name, values in rates.items():
+                    print(f"  SMTP accept {name:14} median {statistics.median(values):7.0f} msg/s  min {min(values):7.0f}  max {max(values):7.0f}"
+                          f"  ratio to durable floor {statistics.median(values) / floor:5.2f}")
+                return
             if args.profile:
                 from pyinstrument import Profiler
 

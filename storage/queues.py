@@ -258,7 +258,7 @@ class SqlOutbox(Base):
                 seq=next_seq(),
             )
         )
-        await self.s.flush()
+        # flushed with the rest of the transaction's rows (the next query or the commit)
         return row_id
 
     async def _record(self, row: Outbox) -> OutboxRecord:

@@ -36,7 +36,7 @@ class SqlAudit(Base):
         self.s.add(
             AuditEvent(id=new_id(), at=now, case_id=case_id, actor_kind=actor_kind, actor_id=actor_id, action=action, detail=detail or {}, remote=remote)
         )
-        await self.s.flush()
+        # flushed with the rest of the transaction's rows (the next query or the commit)
 
     async def last(self, *, action: str) -> datetime | None:
         at: datetime | None = await self.s.scalar(select(func.max(AuditEvent.at)).where(AuditEvent.action == action))
@@ -81,7 +81,7 @@ class SqlEvents(Base):
                 data_key_id=data_key_id, created_at=now,
             )
         )
-        await self.s.flush()
+        # flushed with the rest of the transaction's rows (the next query or the commit)
         return True
 
 
@@ -95,7 +95,7 @@ class SqlChatLog(Base):
                 ref_enc=key.encrypt_json(ref, table="chat_messages", column="ref", row_id=row_id), created_at=now,
             )
         )
-        await self.s.flush()
+        # flushed with the rest of the transaction's rows (the next query or the commit)
 
     async def for_submitter(self, submitter_id: str) -> list[dict[str, Any]]:
         key = await self._submitter_key(submitter_id)

@@ -59,7 +59,7 @@ class SqlMessages(Base):
                 created_at=now,
             )
         )
-        await self.s.flush()
+        # flushed with the rest of the transaction's rows (the next query or the commit)
         return row_id
 
     async def for_case(self, case_id: str) -> list[MessageRecord]:
