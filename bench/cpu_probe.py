@@ -200,7 +200,7 @@ async def email(app: core.App, tally: Tally, *, emails: int) -> dict[str, Any]:
     app.inbox.register(MailDecoder(app))
     handler = IntakeHandler(app, address=app.settings.mail_address)
     per: dict[str, list[tuple[int, int, float]]] = {"accept": [], "first email": []}
-    for n in range(emails):
+    for _ in range(emails):
         sender = f"ngo{next(SENDERS)}@example.org"
         raw, _ = message(sender=sender)
         env = Envelope()

@@ -2,7 +2,9 @@
 
 `handle_DATA` is thin: it writes the raw bytes (encrypted by the inbox repository) and the
 envelope to the core's inbox (`channel="email"`, ordered per envelope sender, deduplicated by
-Message-ID plus content hash) in one transaction, and answers 250 only after the commit. A failed commit answers
+Message-ID plus content hash), nothing parsed but the Message-ID header, and answers 250 only
+after the commit. Concurrent sessions' messages share one transaction (`intake.accept.GroupCommit`:
+one commit for all that arrived while the previous one was committing). A failed commit answers
 `451 4.3.0` with nothing internal in it; so does any other exception in the session, because
 `handle_exception` is overridden (aiosmtpd's default sends the exception text as a 500).
 The server runs inside the caller's event loop (`loop.create_server`), not in a thread.

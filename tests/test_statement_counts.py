@@ -14,7 +14,7 @@ import itertools
 from aiosmtpd.smtp import Envelope, Session
 from telegram import Bot
 
-from bench.cpu_probe import TelegramChat, Tally, count
+from bench.cpu_probe import Tally, TelegramChat, count
 from bot.accept import store_updates
 from bot.decoder import TelegramDecoder
 from intake.app import App
