@@ -330,11 +330,8 @@ class Receiver:
         `first_contact_per_hour` times in all (bounds backscatter to forged senders)."""
         since = self.clock() - timedelta(hours=1)
         await uow.outbox.lock_counts()
-        mine = await uow.outbox.count_since(channel=channel, kinds=AUTOREPLY_KINDS, since=since, submitter_id=submitter_id)
-        if mine >= self.autoreply_per_hour:
-            return True
-        everyone = await uow.outbox.count_since(channel=channel, kinds=["form"], since=since)
-        return everyone >= self.first_contact_per_hour
+        mine, everyone = await uow.outbox.counts_since(channel=channel, since=since, submitter_id=submitter_id, mine=AUTOREPLY_KINDS, everyone=["form"])
+        return mine >= self.autoreply_per_hour or everyone >= self.first_contact_per_hour
 
 
 def _named(inbound: Inbound, reference: str) -> Inbound:

@@ -60,6 +60,13 @@ class OutboxRepository(Protocol):
         """Serialise the counting of auto-replies until commit (PostgreSQL: an advisory lock)."""
         ...
 
+    async def counts_since(
+        self, *, channel: str, since: datetime, submitter_id: str, mine: Sequence[str], everyone: Sequence[str],
+    ) -> tuple[int, int]:
+        """Two `count_since` in one statement: (rows of kinds `mine` queued for this submitter, rows
+        of kinds `everyone` queued for anyone) on `channel` since `since`."""
+        ...
+
     async def count_since(self, *, channel: str, kinds: Sequence[str], since: datetime, submitter_id: str | None = None) -> int:
         """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""
         ...

@@ -347,6 +347,18 @@ class SqlOutbox(Base):
         if self.s.get_bind().dialect.name == "postgresql":
             await self.s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COUNT_LOCK})
 
+    async def counts_since(
+        self, *, channel: str, since: datetime, submitter_id: str, mine: Sequence[str], everyone: Sequence[str],
+    ) -> tuple[int, int]:
+        """`count_since` twice in one statement: rows of kinds `mine` for this submitter, and rows of
+        kinds `everyone` for all, queued on `channel` since `since`."""
+        stmt = select(
+            func.count(Outbox.id).filter(Outbox.submitter_id == submitter_id, Outbox.kind.in_(mine)),
+            func.count(Outbox.id).filter(Outbox.kind.in_(everyone)),
+        ).where(Outbox.channel == channel, Outbox.created_at >= since, Outbox.kind.in_(sorted({*mine, *everyone})))
+        found = (await self.s.execute(stmt)).one()
+        return int(found[0] or 0), int(found[1] or 0)
+
     async def count_since(self, *, channel: str, kinds: Sequence[str], since: datetime, submitter_id: str | None = None) -> int:
         """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""
         stmt = select(func.count(Outbox.id)).where(Outbox.channel == channel, Outbox.kind.in_(kinds), Outbox.created_at >= since)
