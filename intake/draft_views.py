@@ -19,7 +19,7 @@ from intake.engine import Draft, Prompt
 from intake.questionnaire import Questionnaire
 from storage.repositories import CaseRecord
 
-SIZE = 4096  # entries (one per open conversation that moved recently); a few MB at most
+SIZE = 512  # entries: the conversations that moved most recently (a few MB at most, whatever the number of drafts)
 
 
 @dataclass
