@@ -73,6 +73,10 @@ class SqlInbox(Base):
         """One SELECT for the keys already stored and one multi-row INSERT each for the new rows'
         data keys and the rows (in a savepoint); if another process stored one of them meanwhile,
         each is added on its own instead."""
+        if len(items) == 1:  # one arrival: the plain path is the cheaper one
+            item = items[0]
+            return [await self.add(dedup_key=item.dedup_key, envelope=item.envelope, raw=item.raw, now=now, channel=item.channel,
+                                   order_key=item.order_key, seq=item.seq)]
         indexes = [await self._index("inbox", item.dedup_key) for item in items]
         found = (await self.s.execute(select(Inbox.dedup_index, Inbox.id).where(Inbox.dedup_index.in_(set(indexes))))).all()
         existing: dict[str, str] = {index: row_id for index, row_id in found}
