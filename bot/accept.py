@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from intake.accept import InboxItem
 from intake.app import App
 from intake.channels import Channel
 
@@ -58,18 +59,17 @@ async def store_updates(app: App, bot: str, updates: list[dict[str, Any]]) -> in
     commit; returns how many were new. Wakes the inbox worker when something was stored."""
     if not updates:
         return 0
-    added = 0
-    async with app.store.write() as uow:
-        now = app.clock()
-        for data in updates:
-            uid = update_id_of(data)
-            assert uid is not None, "store_updates takes Telegram updates only"
-            raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-            _, new = await uow.inbox.add(
-                channel=CHANNEL, dedup_key=f"telegram:update:{bot}:{uid}", envelope={"update_id": uid, "bot": bot}, raw=raw, now=now,
-                order_key=order_key(data), seq=uid,
-            )
-            added += int(new)
+    items = []
+    for data in updates:
+        uid = update_id_of(data)
+        assert uid is not None, "store_updates takes Telegram updates only"
+        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        items.append(InboxItem(
+            dedup_key=f"telegram:update:{bot}:{uid}", envelope={"update_id": uid, "bot": bot}, raw=raw, channel=CHANNEL,
+            order_key=order_key(data), seq=uid,
+        ))
+    async with app.store.write() as uow:  # the whole batch in a few statements (see InboxRepository.add_many)
+        added = sum(created for _, created in await uow.inbox.add_many(items, now=app.clock()))
     if added:
         app.inbox.wake()
     return added

@@ -15,6 +15,7 @@ from intake import engine, lifecycle
 from intake.case_details import DetailSteps
 from intake.case_threads import ThreadSteps
 from intake.clock import Clock, utcnow
+from intake.draft_views import DraftViews
 from intake.engine import Action, Draft, Outcome, Prompt
 from intake.i18n import normalise_lang, translator
 from intake.questionnaire import Questionnaire
@@ -84,12 +85,13 @@ class CaseService(ThreadSteps, DetailSteps):
         self.clock = clock
         # where staff alerts go: one outbox row per destination (see intake.channels.STAFF_CHANNELS)
         self.alert_channels = list(alert_channels or [])
+        self.views = DraftViews(questionnaire)
 
     # ---- helpers -----------------------------------------------------------------------------
 
-    @staticmethod
-    def draft_of(case: CaseRecord) -> Draft:
-        return Draft.model_validate(case.draft)
+    def draft_of(self, case: CaseRecord) -> Draft:
+        """The validated draft of `case`, validated once per stored version (see `DraftViews`)."""
+        return self.views.draft(case)
 
     async def _unique_reference(self, uow: UnitOfWork) -> str:
         for _ in range(20):
@@ -100,8 +102,7 @@ class CaseService(ThreadSteps, DetailSteps):
 
     async def _open(self, uow: UnitOfWork, channel: str, identity: str, lang: str | None, *, create: bool) -> tuple[str, CaseRecord | None]:
         now = self.clock()
-        submitter = await uow.submitters.get_or_create(channel=channel, identity=identity, lang=normalise_lang(lang), now=now)
-        await uow.submitters.lock(submitter.id)
+        submitter = await uow.submitters.enter(channel=channel, identity=identity, lang=normalise_lang(lang), now=now)
         case = await uow.cases.open_draft(submitter.id, lock=True)
         if case is None and create:
             case = await self.create_in(uow, channel, submitter.id, lang or submitter.lang)
@@ -135,7 +136,7 @@ class CaseService(ThreadSteps, DetailSteps):
             case.id,
             case.reference,
             case.status,
-            engine.next_prompt(self.q, draft),
+            self.views.prompt_after(case, draft) if outcome else self.views.prompt(case),
             ok=outcome.ok if outcome else True,
             error=outcome.error if outcome else None,
             notices=list(outcome.notices) if outcome else [],
@@ -318,6 +319,8 @@ class CaseService(ThreadSteps, DetailSteps):
             submitted = True
         if submitted or outcome.draft != before:  # a refused answer writes nothing
             case = await uow.cases.save(case, now=now)
+            if not submitted:  # what was written is the outcome's draft: its next prompt is known
+                self.views.keep(case, outcome.draft)
         if outcome.changed:
             await uow.audit.record(action="draft.answered", now=now, actor_kind="submitter", actor_id=submitter_id, case_id=case.id)
         return self._turn(case, outcome, submitted=submitted)

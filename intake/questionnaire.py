@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 DEFAULT_PATH = Path(__file__).parent / "questionnaires" / "default.yaml"
 
@@ -236,6 +236,8 @@ class Questionnaire(BaseModel):
     languages: list[str] = ["en"]
     title: Text
     sections: list[Section]
+    # lookups worked out once per questionnaire; valid while `sections` is the list they came from
+    _lookups: dict[str, tuple[list[Section], dict[str, Any]]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_ids(self) -> Questionnaire:
@@ -274,10 +276,22 @@ class Questionnaire(BaseModel):
         return self
 
     def questions(self) -> dict[str, Question]:
-        """Every question by id, groups flattened."""
-        return {q.id: q for q in _walk_questions(s.items for s in self.sections)}
+        """Every question by id, groups flattened (worked out once; do not change the dict)."""
+        cached = self._lookups.get("questions")
+        if cached is None or cached[0] is not self.sections:
+            cached = (self.sections, {q.id: q for q in _walk_questions(s.items for s in self.sections)})
+            self._lookups["questions"] = cached
+        return cached[1]
 
     def items_by_id(self) -> dict[str, Question | Group]:
+        """Every question and group by id (worked out once; do not change the dict)."""
+        cached = self._lookups.get("items")
+        if cached is None or cached[0] is not self.sections:
+            cached = (self.sections, self._items_by_id())
+            self._lookups["items"] = cached
+        return cached[1]
+
+    def _items_by_id(self) -> dict[str, Question | Group]:
         out: dict[str, Question | Group] = {}
 
         def visit(items: list[Question | Group]) -> None:

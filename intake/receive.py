@@ -73,8 +73,7 @@ class Receiver:
             if inbound.key is not None and await uow.events.seen(channel=channel, key=inbound.key) is not None:
                 result = Result(inbound, duplicate=True)
             else:
-                submitter = await uow.submitters.get_or_create(channel=channel, identity=identity, lang=normalise_lang(inbound.lang), now=now)
-                await uow.submitters.lock(submitter.id)
+                submitter = await uow.submitters.enter(channel=channel, identity=identity, lang=normalise_lang(inbound.lang), now=now)
                 result = await self._dispatch(uow, channel, submitter.id, submitter.lang, inbound)
                 if inbound.auth is not None:  # what the relay found of the sender, for staff (no content)
                     await uow.audit.record(action="message.authentication", now=now, actor_kind="submitter", actor_id=submitter.id,
@@ -165,7 +164,7 @@ class Receiver:
                 return Result(inbound)  # nothing to review: the channel says so
             case = await self._new_draft(uow, channel, submitter_id, inbound.lang)
         self._step("found")
-        if inbound.expect is not None and not inbound.expect(engine.next_prompt(self.q, self.cases.draft_of(case))):
+        if inbound.expect is not None and not inbound.expect(self.cases.views.prompt(case)):
             turn = self.cases.turn_of(case)
             turn.stale = True
             return Result(inbound, turn=turn)
@@ -223,7 +222,7 @@ class Receiver:
         if inbound.reference:
             return await self.cases.thread_case_in(uow, submitter_id, inbound.reference)
         for key in reversed(inbound.thread_keys):
-            case_id = await uow.messages.case_for_external(key) or await uow.outbox.case_for_external(key)
+            case_id = await uow.messages.case_for_external(key)  # the thread, else what we sent
             if case_id is not None:
                 try:
                     return await uow.cases.get(case_id, lock=True)
@@ -317,7 +316,10 @@ class Receiver:
             result.turn = turn
         else:
             result.turn = self.cases.turn_of(case)
-        return self._with_case(result, await uow.cases.get(case.id))
+        self._with_case(result, case)  # the record as last written (no re-read)
+        if result.turn.status is not None:
+            result.status = result.turn.status
+        return result
 
     async def _answers_on_case(self, uow: UnitOfWork, submitter_id: str, case_id: str, inbound: Inbound, result: Result) -> Result:
         """Form answers on the submitter's own submitted case (kept on the thread just before):
@@ -350,7 +352,7 @@ class Receiver:
             if case is not None:
                 return case
         for key in reversed(inbound.thread_keys):
-            case_id = await uow.messages.case_for_external(key) or await uow.outbox.case_for_external(key)
+            case_id = await uow.messages.case_for_external(key)  # the thread, else what we sent
             if case_id is not None:
                 try:
                     return await uow.cases.get(case_id, lock=True)
@@ -363,11 +365,8 @@ class Receiver:
         `first_contact_per_hour` times in all (bounds backscatter to forged senders)."""
         since = self.clock() - timedelta(hours=1)
         await uow.outbox.lock_counts()
-        mine = await uow.outbox.count_since(channel=channel, kinds=AUTOREPLY_KINDS, since=since, submitter_id=submitter_id)
-        if mine >= self.autoreply_per_hour:
-            return True
-        everyone = await uow.outbox.count_since(channel=channel, kinds=["form"], since=since)
-        return everyone >= self.first_contact_per_hour
+        mine, everyone = await uow.outbox.counts_since(channel=channel, since=since, submitter_id=submitter_id, mine=AUTOREPLY_KINDS, everyone=["form"])
+        return mine >= self.autoreply_per_hour or everyone >= self.first_contact_per_hour
 
 
 def _named(inbound: Inbound, reference: str) -> Inbound:

@@ -2,7 +2,9 @@
 
 `handle_DATA` is thin: it writes the raw bytes (encrypted by the inbox repository) and the
 envelope to the core's inbox (`channel="email"`, ordered per envelope sender, deduplicated by
-Message-ID plus content hash) in one transaction, and answers 250 only after the commit. A failed commit answers
+Message-ID plus content hash), nothing parsed but the Message-ID header, and answers 250 only
+after the commit. Concurrent sessions' messages share one transaction (`intake.accept.GroupCommit`:
+one commit for all that arrived while the previous one was committing). A failed commit answers
 `451 4.3.0` with nothing internal in it; so does any other exception in the session, because
 `handle_exception` is overridden (aiosmtpd's default sends the exception text as a 500).
 The server runs inside the caller's event loop (`loop.create_server`), not in a thread.
@@ -19,6 +21,7 @@ from typing import Any
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from intake.accept import GroupCommit, InboxItem
 from intake.app import App
 from mail.loops import is_intake_address, split_address
 from mail.parse import dedup_key, message_ids
@@ -38,6 +41,7 @@ class IntakeHandler:
         self.clock = app.clock
         self.lmtp = lmtp
         self.on_stored = on_stored or (lambda: None)
+        self.committer = GroupCommit(app.store, app.clock)  # concurrent sessions' messages in one transaction
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:
         if not is_intake_address(address, self.address):
@@ -60,12 +64,9 @@ class IntakeHandler:
             "message_id": mids[0] if mids else None,
             "key": key,
         }
+        item = InboxItem(dedup_key=key, envelope=details, raw=raw, channel="email", order_key="email:" + mail_from.strip().strip("<>").lower())
         try:
-            async with self.store.write() as uow:
-                inbox_id, created = await uow.inbox.add(
-                    channel="email", dedup_key=key, envelope=details, raw=raw, now=self.clock(),
-                    order_key="email:" + mail_from.strip().strip("<>").lower(),
-                )
+            inbox_id, created = await self.committer.add(item)
         except Exception as exc:  # noqa: BLE001 - any storage failure is temporary for the sender
             log.warning("inbox write failed (%s); answered 451", type(exc).__name__)
             return self._per_recipient(TEMPFAIL, envelope)

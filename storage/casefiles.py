@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from storage.blobs import BlobStore
 from storage.crypto import DataKey
@@ -20,9 +23,11 @@ from storage.models import (
     Case,
     CaseTerm,
     ChatMessage,
+    DataKeyRow,
     Inbox,
     Message,
     Outbox,
+    Submitter,
     new_id,
 )
 from storage.repositories import (
@@ -35,8 +40,11 @@ from storage.search_index import DocumentFn, drop_case, index_case
 
 
 class SqlCases(Base):
-    def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore, cache: dict[str, DataKey] | None = None) -> None:
-        super().__init__(session, keys, cache)
+    def __init__(
+        self, session: AsyncSession, keys: KeyStore, blobs: BlobStore, cache: dict[str, DataKey] | None = None,
+        owners: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(session, keys, cache, owners)
         self.blobs = blobs
         self._orphans: list[str] = []  # blob refs to remove once the transaction commits
         self.documents: DocumentFn | None = None  # what a case contributes to the search index (set by the store)
@@ -46,6 +54,7 @@ class SqlCases(Base):
         return out
 
     async def _record(self, row: Case) -> CaseRecord:
+        self._owned("case", row.id, row.data_key_id)
         if row.shredded_at is not None:  # a tombstone: the facts about the case, no content
             draft: dict[str, Any] = {"answers": {}, "lang": row.lang}
             reason = None
@@ -97,6 +106,7 @@ class SqlCases(Base):
         row_id = new_id()
         key = await self.keys.create(self.s, purpose="case", now=now)
         self._dk[key.id] = key
+        self._owned("case", row_id, key.id)
         row = Case(
             id=row_id,
             reference=reference,
@@ -121,11 +131,21 @@ class SqlCases(Base):
         await index_case(self.s, self.keys, record, key, self.documents, indexed_with=None)  # nothing unless created past draft
         return record
 
-    async def _row(self, case_id: str, *, lock: bool) -> Case:
-        stmt = select(Case).where(Case.id == case_id)
+    async def _one(self, stmt: Select[Case], *, lock: bool) -> Case | None:
+        """The case row of `stmt`, its data key row loaded by the same statement (so the key is
+        unwrapped without another read); `lock` takes a row lock on the case only."""
+        joined = stmt.add_columns(DataKeyRow.master_key_id, DataKeyRow.wrapped).outerjoin(DataKeyRow, DataKeyRow.id == Case.data_key_id)
         if lock:
-            stmt = stmt.with_for_update()
-        row = await self.s.scalar(stmt)
+            joined = joined.with_for_update(of=Case)
+        found = (await self.s.execute(joined)).first()
+        if found is None:
+            return None
+        row: Case = found[0]
+        self._unwrapped(row.data_key_id, found[1], found[2])
+        return row
+
+    async def _row(self, case_id: str, *, lock: bool) -> Case:
+        row = await self._one(select(Case).where(Case.id == case_id), lock=lock)
         if row is None:
             raise NotFound(case_id)
         return row
@@ -134,10 +154,7 @@ class SqlCases(Base):
         return await self._record(await self._row(case_id, lock=lock))
 
     async def by_reference(self, reference: str, *, lock: bool = False) -> CaseRecord | None:
-        stmt = select(Case).where(Case.reference == reference.strip().upper())
-        if lock:
-            stmt = stmt.with_for_update()
-        row = await self.s.scalar(stmt)
+        row = await self._one(select(Case).where(Case.reference == reference.strip().upper()), lock=lock)
         return await self._record(row) if row else None
 
     async def open_draft(self, submitter_id: str, *, lock: bool = False) -> CaseRecord | None:
@@ -147,9 +164,15 @@ class SqlCases(Base):
             .order_by(Case.created_at.desc())
             .limit(1)
         )
-        if lock:
-            stmt = stmt.with_for_update()
-        row = await self.s.scalar(stmt)
+        row = await self._one(stmt, lock=lock)
+        return await self._record(row) if row else None
+
+    async def open_draft_of(self, *, channel: str, identity: str) -> CaseRecord | None:
+        """`open_draft` of the submitter with this channel identity, in one statement (no lock)."""
+        index = await self._index(f"submitter:{channel}", identity)
+        submitter = select(Submitter.id).where(Submitter.channel == channel, Submitter.identity_index == index).scalar_subquery()
+        stmt = select(Case).where(Case.submitter_id == submitter, Case.status == "draft").order_by(Case.created_at.desc()).limit(1)
+        row = await self._one(stmt, lock=False)
         return await self._record(row) if row else None
 
     async def for_submitter(self, submitter_id: str) -> list[CaseRecord]:
@@ -157,10 +180,9 @@ class SqlCases(Base):
         return [await self._record(r) for r in rows]
 
     async def save(self, case: CaseRecord, *, now: datetime) -> CaseRecord:
-        row = await self.s.get(Case, case.id)
-        if row is None:
-            raise NotFound(case.id)
-        key = await self._key(row.data_key_id)
+        """One versioned UPDATE; the record returned is built from what was written (no re-read, no
+        decrypting again), and the session's copy of the row is kept in step with it."""
+        key = await self._case_key(case.id)
         values: dict[str, Any] = {
             "status": case.status,
             "lang": case.lang,
@@ -188,11 +210,17 @@ class SqlCases(Base):
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
+            if await self.s.scalar(select(Case.id).where(Case.id == case.id)) is None:
+                raise NotFound(case.id)
             raise ConcurrentUpdate(case.id)
-        await self.s.refresh(row)
-        indexed_with = row.search_key
-        saved = await self._record(row)
-        await index_case(self.s, self.keys, saved, key, self.documents, indexed_with=indexed_with)  # the search index, same transaction
+        row = self.s.identity_map.get(identity_key(Case, case.id))
+        if row is not None:  # a later read in this transaction sees what was written
+            for name, value in values.items():
+                set_committed_value(row, name, value)
+        saved = replace(case, version=case.version + 1, updated_at=now, reopened=list(case.reopened))
+        if case.status != "draft":  # drafts are never in the search index: nothing to read or write
+            indexed_with = await self.s.scalar(select(Case.search_key).where(Case.id == case.id))
+            await index_case(self.s, self.keys, saved, key, self.documents, indexed_with=indexed_with)  # same transaction
         return saved
 
     async def list(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.encrypted import Base, utc, utc_req
 from storage.models import (
+    DataKeyRow,
     Staff,
     Submitter,
     new_id,
@@ -23,10 +25,21 @@ from storage.repositories import (
 
 
 class SqlSubmitters(Base):
+    _known: dict[str, SubmitterRecord] | None = None  # the submitters read or written in this transaction
+
+    def _remember(self, record: SubmitterRecord) -> SubmitterRecord:
+        self._known = {**(self._known or {}), record.id: record}
+        return record
+
     async def get_or_create(self, *, channel: str, identity: str, lang: str, now: datetime) -> SubmitterRecord:
         found = await self.find(channel=channel, identity=identity)
         if found is not None:
             return found
+        return (await self._create(channel=channel, identity=identity, lang=lang, now=now))[0]
+
+    async def _create(self, *, channel: str, identity: str, lang: str, now: datetime, seq: int = 0) -> tuple[SubmitterRecord, bool]:
+        """Insert a submitter; (record, True), or a racing twin's row and False. A new row is this
+        transaction's alone until it commits."""
         index = await self._index(f"submitter:{channel}", identity)
         row_id = new_id()
         key = await self.keys.create(self.s, purpose="submitter", now=now)
@@ -39,7 +52,7 @@ class SqlSubmitters(Base):
             lang=lang,
             created_at=now,
             last_seen_at=now,
-            seq=0,
+            seq=seq,
         )
         try:
             async with self.s.begin_nested():  # another process may create the same identity first
@@ -48,12 +61,37 @@ class SqlSubmitters(Base):
         except IntegrityError:
             found = await self.find(channel=channel, identity=identity)
             assert found is not None
-            return found
-        return self._record(row)
+            return found, False
+        self._dk[key.id] = key
+        return self._record(row), True
 
-    @staticmethod
-    def _record(row: Submitter) -> SubmitterRecord:
-        return SubmitterRecord(row.id, row.channel, row.lang, row.seq, utc_req(row.created_at))
+    async def enter(self, *, channel: str, identity: str, lang: str, now: datetime) -> SubmitterRecord:
+        """`get_or_create` and `lock` in one: a known identity costs one statement (an UPDATE …
+        RETURNING that takes the row lock, bumps the sequence number and brings the submitter's
+        wrapped data key along)."""
+        index = await self._index(f"submitter:{channel}", identity)
+        stmt = (
+            update(Submitter)
+            .where(Submitter.channel == channel, Submitter.identity_index == index)
+            .values(seq=Submitter.seq + 1)
+            .returning(
+                Submitter.id, Submitter.channel, Submitter.lang, Submitter.seq, Submitter.created_at, Submitter.data_key_id,
+                select(DataKeyRow.master_key_id).where(DataKeyRow.id == Submitter.data_key_id).scalar_subquery(),
+                select(DataKeyRow.wrapped).where(DataKeyRow.id == Submitter.data_key_id).scalar_subquery(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        found = (await self.s.execute(stmt)).first()
+        if found is None:  # first contact: the new row is locked by being ours until commit
+            created, new = await self._create(channel=channel, identity=identity, lang=lang, now=now, seq=1)
+            return created if new else replace(created, seq=await self.lock(created.id))
+        self._owned("submitter", found.id, found.data_key_id)
+        self._unwrapped(found.data_key_id, found[6], found[7])
+        return self._remember(SubmitterRecord(found.id, found.channel, found.lang, found.seq, utc_req(found.created_at)))
+
+    def _record(self, row: Submitter) -> SubmitterRecord:
+        self._owned("submitter", row.id, row.data_key_id)
+        return self._remember(SubmitterRecord(row.id, row.channel, row.lang, row.seq, utc_req(row.created_at)))
 
     async def find(self, *, channel: str, identity: str) -> SubmitterRecord | None:
         index = await self._index(f"submitter:{channel}", identity)
@@ -61,6 +99,8 @@ class SqlSubmitters(Base):
         return self._record(row) if row else None
 
     async def get(self, submitter_id: str) -> SubmitterRecord:
+        if self._known and submitter_id in self._known:
+            return self._known[submitter_id]
         row = await self.s.get(Submitter, submitter_id)
         if row is None:
             raise NotFound(submitter_id)
@@ -83,6 +123,8 @@ class SqlSubmitters(Base):
 
     async def set_lang(self, submitter_id: str, lang: str) -> None:
         await self.s.execute(update(Submitter).where(Submitter.id == submitter_id).values(lang=lang))
+        if self._known and submitter_id in self._known:
+            self._remember(replace(self._known[submitter_id], lang=lang))
 
 
 class SqlStaff(Base):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from storage.records import InboxRecord, OutboxRecord
+from storage.records import InboxItem, InboxRecord, OutboxRecord
 
 
 class OutboxRepository(Protocol):
@@ -60,6 +60,13 @@ class OutboxRepository(Protocol):
         """Serialise the counting of auto-replies until commit (PostgreSQL: an advisory lock)."""
         ...
 
+    async def counts_since(
+        self, *, channel: str, since: datetime, submitter_id: str, mine: Sequence[str], everyone: Sequence[str],
+    ) -> tuple[int, int]:
+        """Two `count_since` in one statement: (rows of kinds `mine` queued for this submitter, rows
+        of kinds `everyone` queued for anyone) on `channel` since `since`."""
+        ...
+
     async def count_since(self, *, channel: str, kinds: Sequence[str], since: datetime, submitter_id: str | None = None) -> int:
         """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""
         ...
@@ -74,6 +81,11 @@ class InboxRepository(Protocol):
     ) -> tuple[str, bool]:
         """Store what arrived; returns (id, created). A duplicate key returns the old id. Rows with one
         `order_key` (e.g. a chat) are processed one at a time in `seq` order (default: arrival)."""
+        ...
+
+    async def add_many(self, items: Sequence[InboxItem], *, now: datetime) -> list[tuple[str, bool]]:
+        """`add` for several arrivals at once, in a few statements whatever their number (a group
+        commit); returns (id, created) per item, in order."""
         ...
 
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[str]:

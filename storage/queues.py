@@ -13,14 +13,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
-from storage.crypto import CryptoError
+from storage.claims import inbox_claim as _inbox_claim
+from storage.claims import outbox_claim as _outbox_claim
+from storage.crypto import CryptoError, new_data_key
 from storage.encrypted import Base, utc, utc_req
-from storage.models import Case, Inbox, Outbox, new_id
-from storage.repositories import InboxRecord, NotFound, OutboxRecord
+from storage.models import DataKeyRow, Inbox, Outbox, new_id
+from storage.repositories import InboxItem, InboxRecord, NotFound, OutboxRecord
 
 _counter = itertools.count()
 COUNT_LOCK = 0x1A7A4E  # the advisory lock id of the outbox counts
@@ -68,6 +69,48 @@ class SqlInbox(Base):
             return existing, False
         return row_id, True
 
+    async def add_many(self, items: Sequence[InboxItem], *, now: datetime) -> list[tuple[str, bool]]:
+        """One SELECT for the keys already stored and one multi-row INSERT each for the new rows'
+        data keys and the rows (in a savepoint); if another process stored one of them meanwhile,
+        each is added on its own instead."""
+        if len(items) == 1:  # one arrival: the plain path is the cheaper one
+            item = items[0]
+            return [await self.add(dedup_key=item.dedup_key, envelope=item.envelope, raw=item.raw, now=now, channel=item.channel,
+                                   order_key=item.order_key, seq=item.seq)]
+        indexes = [await self._index("inbox", item.dedup_key) for item in items]
+        found = (await self.s.execute(select(Inbox.dedup_index, Inbox.id).where(Inbox.dedup_index.in_(set(indexes))))).all()
+        existing: dict[str, str] = {index: row_id for index, row_id in found}
+        out: list[tuple[str, bool]] = []
+        keys: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
+        for item, index in zip(items, indexes, strict=True):
+            if index in existing:
+                out.append((existing[index], False))
+                continue
+            row_id, key = new_id(), new_data_key(new_id())
+            master_id, wrapped = self.keys.master.wrap(key.key, key.id)
+            keys.append({"id": key.id, "purpose": "inbox", "master_key_id": master_id, "wrapped": wrapped, "created_at": now})
+            rows.append({
+                "id": row_id, "channel": item.channel, "dedup_index": index,
+                "order_key": await self._index("order", item.order_key) if item.order_key else None,
+                "seq": next_seq() if item.seq is None else item.seq, "data_key_id": key.id,
+                "envelope_enc": key.encrypt_json(item.envelope, table="inbox", column="envelope", row_id=row_id),
+                "raw_enc": key.encrypt(item.raw, table="inbox", column="raw", row_id=row_id),
+                "size": len(item.raw), "status": "new", "attempts": 0, "received_at": now, "next_attempt_at": now,
+            })
+            existing[index] = row_id  # the same message twice in one batch: stored once
+            out.append((row_id, True))
+        if not rows:
+            return out
+        try:
+            async with self.s.begin_nested():
+                await self.s.execute(insert(DataKeyRow), keys)
+                await self.s.execute(insert(Inbox), rows)
+        except IntegrityError:  # another process stored one of these first
+            return [await self.add(dedup_key=i.dedup_key, envelope=i.envelope, raw=i.raw, now=now, channel=i.channel,
+                                   order_key=i.order_key, seq=i.seq) for i in items]
+        return out
+
     async def _record(self, row: Inbox) -> InboxRecord:
         if not row.raw_enc:  # processed: what arrived was destroyed once its content was on the case
             return InboxRecord(
@@ -90,30 +133,7 @@ class SqlInbox(Base):
 
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[str]:
         """Ids of due rows nobody holds, each the oldest unfinished row of its order key, leased to `until`."""
-        earlier = aliased(Inbox)
-        blocked = (
-            select(earlier.id)
-            .where(
-                earlier.order_key == Inbox.order_key,
-                earlier.status == "new",
-                or_(earlier.seq < Inbox.seq, and_(earlier.seq == Inbox.seq, earlier.id < Inbox.id)),
-            )
-            .exists()
-        )
-        stmt = (
-            select(Inbox.id)
-            .where(
-                Inbox.status == "new",
-                Inbox.channel.in_(channels),
-                or_(Inbox.next_attempt_at.is_(None), Inbox.next_attempt_at <= now),
-                or_(Inbox.leased_until.is_(None), Inbox.leased_until <= now),
-                or_(Inbox.order_key.is_(None), ~blocked),
-            )
-            .order_by(Inbox.received_at, Inbox.seq)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        ids = list((await self.s.scalars(stmt)).all())
+        ids = list((await self.s.scalars(_inbox_claim(limit), {"channels": list(channels), "now": now})).all())
         if ids:
             await self.s.execute(update(Inbox).where(Inbox.id.in_(ids)).values(leased_until=until))
         return ids
@@ -133,22 +153,33 @@ class SqlInbox(Base):
         return [await self._record(r) for r in (await self.s.scalars(stmt)).all()]
 
     async def get(self, inbox_id: str) -> InboxRecord:
-        row = await self.s.get(Inbox, inbox_id)
-        if row is None:
+        stmt = (
+            select(Inbox, DataKeyRow.master_key_id, DataKeyRow.wrapped)
+            .outerjoin(DataKeyRow, DataKeyRow.id == Inbox.data_key_id)
+            .where(Inbox.id == inbox_id)
+        )
+        found = (await self.s.execute(stmt)).first()  # the row and its key in one statement
+        if found is None:
             raise NotFound(inbox_id)
+        row: Inbox = found[0]
+        self._unwrapped(row.data_key_id, found[1], found[2])
         return await self._record(row)
 
     async def status_of(self, inbox_id: str, *, lock: bool = False) -> str | None:
-        stmt = select(Inbox.status).where(Inbox.id == inbox_id)
+        stmt = select(Inbox.status, Inbox.data_key_id).where(Inbox.id == inbox_id)
         if lock:
             stmt = stmt.with_for_update()
-        status: str | None = await self.s.scalar(stmt)
+        found = (await self.s.execute(stmt)).first()
+        if found is None:
+            return None
+        self._owned("inbox", inbox_id, found.data_key_id)  # `mark_done` destroys it without asking again
+        status: str = found.status
         return status
 
     async def mark_done(self, inbox_id: str, *, now: datetime, case_id: str | None) -> None:
         """Done: what arrived is now on the case (or needed nothing), so the raw message and its
         envelope are destroyed with their key; the row keeps its dedup hash, status and dates."""
-        key_id = await self.s.scalar(select(Inbox.data_key_id).where(Inbox.id == inbox_id))
+        key_id = self._owners.get(f"inbox:{inbox_id}") or await self.s.scalar(select(Inbox.data_key_id).where(Inbox.id == inbox_id))
         await self.s.execute(
             update(Inbox)
             .where(Inbox.id == inbox_id)
@@ -210,10 +241,7 @@ class SqlOutbox(Base):
         self, *, channel: str, kind: str, payload: dict[str, Any], now: datetime, case_id: str | None = None, submitter_id: str | None = None
     ) -> str:
         if case_id is not None:
-            key_id = await self.s.scalar(select(Case.data_key_id).where(Case.id == case_id))
-            if key_id is None:
-                raise NotFound(case_id)
-            key = await self._key(key_id)
+            key = await self._case_key(case_id)
         else:
             key = await self.keys.create(self.s, purpose="outbox", now=now)
             self._dk[key.id] = key
@@ -234,7 +262,7 @@ class SqlOutbox(Base):
                 seq=next_seq(),
             )
         )
-        await self.s.flush()
+        # flushed with the rest of the transaction's rows (the next query or the commit)
         return row_id
 
     async def _record(self, row: Outbox) -> OutboxRecord:
@@ -260,31 +288,7 @@ class SqlOutbox(Base):
 
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[OutboxRecord]:
         """Due rows nobody holds, each the oldest pending row for its recipient, leased to `until`."""
-        earlier = aliased(Outbox)
-        blocked = (
-            select(earlier.id)
-            .where(
-                earlier.channel == Outbox.channel,
-                earlier.submitter_id == Outbox.submitter_id,
-                earlier.status == "pending",
-                earlier.seq < Outbox.seq,
-            )
-            .exists()
-        )
-        stmt = (
-            select(Outbox)
-            .where(
-                Outbox.status == "pending",
-                Outbox.channel.in_(channels),
-                Outbox.next_attempt_at <= now,
-                or_(Outbox.leased_until.is_(None), Outbox.leased_until <= now),
-                or_(Outbox.submitter_id.is_(None), ~blocked),
-            )
-            .order_by(Outbox.seq)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        rows = list((await self.s.scalars(stmt)).all())
+        rows = list((await self.s.scalars(_outbox_claim(limit), {"channels": list(channels), "now": now})).all())
         if rows:
             await self.s.execute(update(Outbox).where(Outbox.id.in_([r.id for r in rows])).values(leased_until=until))
         return [await self._record(r) for r in rows]
@@ -346,6 +350,18 @@ class SqlOutbox(Base):
         count before any of them commits); SQLite already runs one writer at a time."""
         if self.s.get_bind().dialect.name == "postgresql":
             await self.s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COUNT_LOCK})
+
+    async def counts_since(
+        self, *, channel: str, since: datetime, submitter_id: str, mine: Sequence[str], everyone: Sequence[str],
+    ) -> tuple[int, int]:
+        """`count_since` twice in one statement: rows of kinds `mine` for this submitter, and rows of
+        kinds `everyone` for all, queued on `channel` since `since`."""
+        stmt = select(
+            func.count(Outbox.id).filter(Outbox.submitter_id == submitter_id, Outbox.kind.in_(mine)),
+            func.count(Outbox.id).filter(Outbox.kind.in_(everyone)),
+        ).where(Outbox.channel == channel, Outbox.created_at >= since, Outbox.kind.in_(sorted({*mine, *everyone})))
+        found = (await self.s.execute(stmt)).one()
+        return int(found[0] or 0), int(found[1] or 0)
 
     async def count_since(self, *, channel: str, kinds: Sequence[str], since: datetime, submitter_id: str | None = None) -> int:
         """How many rows of these kinds were queued on `channel` since `since` (for one submitter, or all)."""

@@ -128,6 +128,18 @@ class InboxRecord:
     channel: str = "email"
 
 
+@dataclass(frozen=True)
+class InboxItem:
+    """One arrival to store (see `InboxRepository.add`)."""
+
+    dedup_key: str
+    envelope: dict[str, Any]
+    raw: bytes
+    channel: str = "email"
+    order_key: str | None = None
+    seq: int | None = None
+
+
 @dataclass
 class StaffRecord:
     id: str

@@ -14,12 +14,10 @@ from storage.models import (
     AuditEvent,
     ChatMessage,
     ProcessedEvent,
-    Submitter,
     new_id,
 )
 from storage.repositories import (
     AuditRecord,
-    NotFound,
 )
 
 
@@ -38,7 +36,7 @@ class SqlAudit(Base):
         self.s.add(
             AuditEvent(id=new_id(), at=now, case_id=case_id, actor_kind=actor_kind, actor_id=actor_id, action=action, detail=detail or {}, remote=remote)
         )
-        await self.s.flush()
+        # flushed with the rest of the transaction's rows (the next query or the commit)
 
     async def last(self, *, action: str) -> datetime | None:
         at: datetime | None = await self.s.scalar(select(func.max(AuditEvent.at)).where(AuditEvent.action == action))
@@ -50,10 +48,13 @@ class SqlAudit(Base):
 
 
 class SqlEvents(Base):
+    _absent: set[tuple[str, str]] | None = None  # (channel, index) found unseen in this transaction
+
     async def seen(self, *, channel: str, key: str) -> dict[str, Any] | None:
         index = await self._index(f"event:{channel}", key)
         row = await self.s.scalar(select(ProcessedEvent).where(ProcessedEvent.channel == channel, ProcessedEvent.event_index == index))
         if row is None:
+            self._absent = (self._absent or set()) | {(channel, index)}
             return None
         if row.result_enc is None or row.data_key_id is None:
             return {}
@@ -63,15 +64,16 @@ class SqlEvents(Base):
 
     async def remember(self, *, channel: str, key: str, result: dict[str, Any], now: datetime, submitter_id: str | None = None) -> bool:
         index = await self._index(f"event:{channel}", key)
-        if await self.s.scalar(select(ProcessedEvent.id).where(ProcessedEvent.channel == channel, ProcessedEvent.event_index == index)):
+        # checked by `seen` in this transaction: not asked again (a racing twin fails on the unique key)
+        checked = self._absent is not None and (channel, index) in self._absent
+        if not checked and await self.s.scalar(select(ProcessedEvent.id).where(ProcessedEvent.channel == channel, ProcessedEvent.event_index == index)):
             return False
         data_key_id = None
-        if submitter_id:
-            data_key_id = await self.s.scalar(select(Submitter.data_key_id).where(Submitter.id == submitter_id))
         row_id = new_id()
         result_enc = None
-        if data_key_id:
-            dk = await self._key(data_key_id)
+        if submitter_id:
+            dk = await self._submitter_key(submitter_id)
+            data_key_id = dk.id
             result_enc = dk.encrypt_json(result, table="processed_events", column="result", row_id=row_id)
         self.s.add(
             ProcessedEvent(
@@ -79,16 +81,13 @@ class SqlEvents(Base):
                 data_key_id=data_key_id, created_at=now,
             )
         )
-        await self.s.flush()
+        # flushed with the rest of the transaction's rows (the next query or the commit)
         return True
 
 
 class SqlChatLog(Base):
     async def add(self, *, submitter_id: str, case_id: str | None, direction: str, ref: dict[str, Any], now: datetime) -> None:
-        key_id = await self.s.scalar(select(Submitter.data_key_id).where(Submitter.id == submitter_id))
-        if key_id is None:
-            raise NotFound(submitter_id)
-        key = await self._key(key_id)
+        key = await self._submitter_key(submitter_id)
         row_id = new_id()
         self.s.add(
             ChatMessage(
@@ -96,13 +95,10 @@ class SqlChatLog(Base):
                 ref_enc=key.encrypt_json(ref, table="chat_messages", column="ref", row_id=row_id), created_at=now,
             )
         )
-        await self.s.flush()
+        # flushed with the rest of the transaction's rows (the next query or the commit)
 
     async def for_submitter(self, submitter_id: str) -> list[dict[str, Any]]:
-        key_id = await self.s.scalar(select(Submitter.data_key_id).where(Submitter.id == submitter_id))
-        if key_id is None:
-            raise NotFound(submitter_id)
-        key = await self._key(key_id)
+        key = await self._submitter_key(submitter_id)
         rows = (await self.s.scalars(select(ChatMessage).where(ChatMessage.submitter_id == submitter_id).order_by(ChatMessage.created_at))).all()
         out: list[dict[str, Any]] = []
         for r in rows:

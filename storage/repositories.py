@@ -32,6 +32,9 @@ from storage.records import (
     ConcurrentUpdate as ConcurrentUpdate,
 )
 from storage.records import (
+    InboxItem as InboxItem,
+)
+from storage.records import (
     InboxRecord as InboxRecord,
 )
 from storage.records import (
@@ -57,6 +60,11 @@ from storage.records import (
 class SubmitterRepository(Protocol):
     async def get_or_create(self, *, channel: str, identity: str, lang: str, now: datetime) -> SubmitterRecord:
         """The submitter for this channel identity, created on first contact (identity encrypted)."""
+        ...
+
+    async def enter(self, *, channel: str, identity: str, lang: str, now: datetime) -> SubmitterRecord:
+        """`get_or_create` then `lock`, in as few statements as the database allows: the submitter
+        of the one input this transaction handles, locked for the rest of it."""
         ...
 
     async def find(self, *, channel: str, identity: str) -> SubmitterRecord | None:
@@ -108,6 +116,10 @@ class CaseRepository(Protocol):
 
     async def open_draft(self, submitter_id: str, *, lock: bool = False) -> CaseRecord | None:
         """The submitter's newest case in status `draft`, if any."""
+        ...
+
+    async def open_draft_of(self, *, channel: str, identity: str) -> CaseRecord | None:
+        """`open_draft` of the submitter with this channel identity, found by its keyed hash (no lock)."""
         ...
 
     async def for_submitter(self, submitter_id: str) -> list[CaseRecord]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.blobs import BlobStore
@@ -15,7 +15,6 @@ from storage.encrypted import Base, utc_req
 from storage.keys import KeyStore
 from storage.models import (
     Attachment,
-    Case,
     Message,
     Outbox,
     new_id,
@@ -30,12 +29,6 @@ from storage.search_index import message_added
 
 
 class SqlMessages(Base):
-    async def _case_key(self, case_id: str) -> DataKey:
-        key_id = await self.s.scalar(select(Case.data_key_id).where(Case.id == case_id))
-        if key_id is None:
-            raise NotFound(case_id)
-        return await self._key(key_id)
-
     async def add(
         self,
         *,
@@ -88,23 +81,22 @@ class SqlMessages(Base):
         ]
 
     async def case_for_external(self, external_key: str) -> str | None:
+        """One statement: a message on a thread with this key, else a message we sent with it."""
         index = await self._index("external", external_key)
-        found = await self.s.scalar(select(Message.case_id).where(Message.external_index == index).limit(1))
-        if found is None:
-            found = await self.s.scalar(select(Outbox.case_id).where(Outbox.external_index == index).limit(1))
+        mine = select(Message.case_id.label("case_id"), literal(0).label("rank")).where(Message.external_index == index).limit(1)
+        sent = select(Outbox.case_id.label("case_id"), literal(1).label("rank")).where(Outbox.external_index == index).limit(1)
+        both = union_all(mine.subquery().select(), sent.subquery().select()).subquery()
+        found: str | None = await self.s.scalar(select(both.c.case_id).order_by(both.c.rank).limit(1))
         return found
 
 
 class SqlAttachments(Base):
-    def __init__(self, session: AsyncSession, keys: KeyStore, blobs: BlobStore, cache: dict[str, DataKey] | None = None) -> None:
-        super().__init__(session, keys, cache)
+    def __init__(
+        self, session: AsyncSession, keys: KeyStore, blobs: BlobStore, cache: dict[str, DataKey] | None = None,
+        owners: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(session, keys, cache, owners)
         self.blobs = blobs
-
-    async def _case_key(self, case_id: str) -> DataKey:
-        key_id = await self.s.scalar(select(Case.data_key_id).where(Case.id == case_id))
-        if key_id is None:
-            raise NotFound(case_id)
-        return await self._key(key_id)
 
     async def add(
         self,
