@@ -44,6 +44,8 @@ class SqlMessages(Base):
         external_key: str | None = None,
     ) -> str:
         key = await self._case_key(case_id)
+        if outbox_id is not None:
+            await self.s.flush()  # the outbox row it names first (the unit of work does not order unrelated tables)
         row_id = new_id()
         self.s.add(
             Message(
