@@ -191,14 +191,14 @@ def select(q: Questionnaire, draft: Draft, kind: FormKind, *, reopened: list[str
     """The questions a form of `kind` puts to the submitter — the one place that decides it:
 
     - `first` (first contact): the essential questions, and the recommended identifiers (optional);
-    - `followup` (a draft in progress): what is still needed to submit (`engine.missing`, plus
-      `redo`: answers refused), and the recommended identifiers not yet given;
-    - `details` (after SUBMIT): every required question still unanswered, and the recommended ones;
+    - `followup` (a draft in progress): what is still needed to submit (`engine.essential_missing`,
+      the same rule as the chat's first pass, plus `redo`: answers refused), and the recommended
+      identifiers not yet given;
+    - `details` (after SUBMIT): every required question still unanswered (the engine's details),
+      and the recommended ones;
     - `reopened` (a staff follow-up): the questions staff reopened, answered or not.
 
-    A questionnaire without `essential` tags asks everything in the first form. At the merge with
-    the engine's essentials-first pass, `engine.missing` here is where `essential_missing` goes,
-    and `details` is the engine's `details_missing` plus the recommended ones."""
+    A questionnaire without `essential` tags asks everything in the first form."""
     entries = form_entries(q, draft)
     if kind == "reopened":
         return [e for e in entries if _reopened(e, reopened or [])]
@@ -207,7 +207,7 @@ def select(q: Questionnaire, draft: Draft, kind: FormKind, *, reopened: list[str
             return [e for e in entries if not e.answered and not e.pending]
         return [e for e in entries if not e.answered and (is_essential(e) or is_recommended(e))]
     if kind == "followup":
-        needed = {s.key for s in engine.missing(q, draft)} | set(redo or ())
+        needed = {s.key for s in engine.essential_missing(q, draft)} | set(redo or ())
         return [e for e in entries if e.key in needed or (not e.answered and is_recommended(e))]
     return [e for e in entries if not e.answered and ((e.required and not e.pending and not e.virtual) or is_recommended(e))]
 
