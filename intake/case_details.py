@@ -75,11 +75,10 @@ class DetailSteps:
         async def alert(self, uow: UnitOfWork, *, kind: str, case_id: str | None, payload: dict[str, Any]) -> None: ...
 
     async def amending_in(self, uow: UnitOfWork, submitter_id: str) -> CaseRecord | None:
-        """The submitted case with a details session in progress, locked; None when there is none."""
-        for case in reversed(await uow.cases.for_submitter(submitter_id)):
-            if case.status in AMENDABLE and self.draft_of(case).amending:
-                return await uow.cases.get(case.id, lock=True)
-        return None
+        """The submitted case with a details session in progress, locked; None when there is none
+        (one indexed query: the session's flag is a plain column)."""
+        case = await uow.cases.amending_of(submitter_id, AMENDABLE, lock=True)
+        return case if case is not None and self.draft_of(case).amending else None
 
     async def details_case_in(self, uow: UnitOfWork, submitter_id: str) -> CaseRecord | None:
         """The submitter's newest open submitted case with details left (for `/details`), locked."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intake import engine, lifecycle
-from intake.case_details import DetailSteps
+from intake.case_details import AMENDABLE, DetailSteps
 from intake.case_threads import ThreadSteps
 from intake.clock import Clock, utcnow
 from intake.draft_views import DraftViews
@@ -227,14 +227,10 @@ class CaseService(ThreadSteps, DetailSteps):
         """The prompt of the details session in progress, else of the open draft, without changing
         anything; None when there is neither."""
         async with self.store.read() as uow:
-            submitter = await uow.submitters.find(channel=channel, identity=identity)
-            if submitter is None:
-                return None
-            amending = await self.amending_in(uow, submitter.id)
-            if amending is not None:
-                return self._turn(amending, amending=True)
-            case = await uow.cases.open_draft(submitter.id)
-        return self._turn(case) if case else None
+            case = await uow.cases.active_of(channel=channel, identity=identity, amendable=AMENDABLE)  # one statement
+        if case is None:
+            return None
+        return self._turn(case, amending=case.status != lifecycle.DRAFT)
 
     async def act(self, channel: str, identity: str, action: Action, *, lang: str | None = None) -> Turn:
         """Apply one input to the identity's draft in one transaction (creating the draft if none)."""

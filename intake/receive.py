@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from intake import engine, lifecycle
+from intake.case_details import AMENDABLE
 from intake.cases import CaseService, IncomingFile
 from intake.channels import Renderer
 from intake.clock import Clock
@@ -148,10 +149,9 @@ class Receiver:
     async def _open_case(self, uow: UnitOfWork, submitter_id: str, action: engine.Action | None = None) -> CaseRecord | None:
         """The case an answer goes to: a submitted case's details session in progress, else the open
         draft; `details` with no draft begun goes to the newest submitted case with details left."""
-        amending = await self.cases.amending_in(uow, submitter_id)
-        if amending is not None:
-            return amending
-        case = await uow.cases.open_draft(submitter_id, lock=True)
+        case = await uow.cases.active(submitter_id, AMENDABLE, lock=True)  # a details session first, else the draft
+        if case is not None and case.status != lifecycle.DRAFT:
+            return case
         if isinstance(action, engine.Command) and action.name == "details" and (case is None or not self.cases.draft_of(case).answers):
             return await self.cases.details_case_in(uow, submitter_id) or case
         return case

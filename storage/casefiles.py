@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -36,7 +36,7 @@ from storage.repositories import (
     ConcurrentUpdate,
     NotFound,
 )
-from storage.search_index import DocumentFn, drop_case, index_case
+from storage.search_index import DocumentFn, drafts_seen, drop_case, index_case
 
 
 class SqlCases(Base):
@@ -55,6 +55,7 @@ class SqlCases(Base):
 
     async def _record(self, row: Case) -> CaseRecord:
         self._owned("case", row.id, row.data_key_id)
+        drafts_seen(self.s, row.id, row.status == "draft")
         if row.shredded_at is not None:  # a tombstone: the facts about the case, no content
             draft: dict[str, Any] = {"answers": {}, "lang": row.lang}
             reason = None
@@ -167,6 +168,35 @@ class SqlCases(Base):
         row = await self._one(stmt, lock=lock)
         return await self._record(row) if row else None
 
+    def _active(self, submitter: Any, amendable: list[str]) -> Select[Any]:
+        session_open = and_(Case.amending.is_(True), Case.status.in_(amendable))
+        return (
+            select(Case)
+            .where(Case.submitter_id == submitter, or_(Case.status == "draft", session_open))
+            .order_by(Case.amending.desc(), Case.created_at.desc())
+            .limit(1)
+        )
+
+    async def active(self, submitter_id: str, amendable: list[str], *, lock: bool = False) -> CaseRecord | None:
+        row = await self._one(self._active(submitter_id, amendable), lock=lock)
+        return await self._record(row) if row else None
+
+    async def active_of(self, *, channel: str, identity: str, amendable: list[str]) -> CaseRecord | None:
+        index = await self._index(f"submitter:{channel}", identity)
+        submitter = select(Submitter.id).where(Submitter.channel == channel, Submitter.identity_index == index).scalar_subquery()
+        row = await self._one(self._active(submitter, amendable), lock=False)
+        return await self._record(row) if row else None
+
+    async def amending_of(self, submitter_id: str, statuses: list[str], *, lock: bool = False) -> CaseRecord | None:
+        stmt = (
+            select(Case)
+            .where(Case.submitter_id == submitter_id, Case.amending.is_(True), Case.status.in_(statuses))
+            .order_by(Case.created_at.desc())
+            .limit(1)
+        )
+        row = await self._one(stmt, lock=lock)
+        return await self._record(row) if row else None
+
     async def open_draft_of(self, *, channel: str, identity: str) -> CaseRecord | None:
         """`open_draft` of the submitter with this channel identity, in one statement (no lock)."""
         index = await self._index(f"submitter:{channel}", identity)
@@ -202,6 +232,7 @@ class SqlCases(Base):
             "reopened": list(case.reopened),
             "version": case.version + 1,
             "queued_at": case.submitted_at or case.created_at,
+            "amending": bool(case.draft.get("amending")),
         }
         result = await self.s.execute(
             update(Case)
@@ -218,6 +249,7 @@ class SqlCases(Base):
             for name, value in values.items():
                 set_committed_value(row, name, value)
         saved = replace(case, version=case.version + 1, updated_at=now, reopened=list(case.reopened))
+        drafts_seen(self.s, case.id, case.status == "draft")
         if case.status != "draft":  # drafts are never in the search index: nothing to read or write
             indexed_with = await self.s.scalar(select(Case.search_key).where(Case.id == case.id))
             await index_case(self.s, self.keys, saved, key, self.documents, indexed_with=indexed_with)  # same transaction

@@ -102,6 +102,9 @@ class Case(Base):
     # questions staff reopened with a follow-up (ids, not content)
     reopened: Mapped[list[str] | None] = mapped_column(JSON)
     legal_hold: Mapped[bool] = mapped_column(Boolean, server_default="0", default=False)  # exempt from retention (admin)
+    # a details session on this submitted case is in progress (intake.case_details): found by one
+    # indexed query instead of decrypting every case of the submitter on every input
+    amending: Mapped[bool] = mapped_column(Boolean, server_default="0", default=False)
     expiry_warned_at: Mapped[datetime | None] = mapped_column(TS)  # an idle draft's owner was told it will expire
     shredded_at: Mapped[datetime | None] = mapped_column(TS)  # the content's key was destroyed: a tombstone
     # the queue, paged by the database (storage.queue_pages): when the case (re-)entered the queue,

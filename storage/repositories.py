@@ -118,6 +118,20 @@ class CaseRepository(Protocol):
         """The submitter's newest case in status `draft`, if any."""
         ...
 
+    async def active(self, submitter_id: str, amendable: list[str], *, lock: bool = False) -> CaseRecord | None:
+        """The case the submitter's next input goes to, in one statement: the newest case in one of
+        `amendable` with a details session in progress, else the newest draft; None when neither."""
+        ...
+
+    async def active_of(self, *, channel: str, identity: str, amendable: list[str]) -> CaseRecord | None:
+        """`active` of the submitter with this channel identity, found by its keyed hash (no lock)."""
+        ...
+
+    async def amending_of(self, submitter_id: str, statuses: list[str], *, lock: bool = False) -> CaseRecord | None:
+        """The submitter's newest case in one of `statuses` whose draft has a details session in
+        progress (`draft["amending"]`, kept as a plain column by `save`), if any."""
+        ...
+
     async def open_draft_of(self, *, channel: str, identity: str) -> CaseRecord | None:
         """`open_draft` of the submitter with this channel identity, found by its keyed hash (no lock)."""
         ...

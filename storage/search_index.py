@@ -176,11 +176,27 @@ async def index_case(session: AsyncSession, keys: KeyStore, case: CaseRecord, ke
     )
 
 
+_DRAFTS = "intake.drafts"  # session.info: ids of the cases this transaction knows to be drafts
+
+
+def drafts_seen(session: AsyncSession, case_id: str, is_draft: bool) -> None:
+    """Remember (or forget) that `case_id` is a draft in this transaction, so a message added to it
+    needs no look-up of its index state (called by the case repository on every read and save)."""
+    known: set[str] = session.info.setdefault(_DRAFTS, set())
+    if is_draft:
+        known.add(case_id)
+    else:
+        known.discard(case_id)
+
+
 async def message_added(session: AsyncSession, keys: KeyStore, *, case_id: str, message_id: str, body: str, direction: str,
                         kind: str, verified: bool, now: datetime) -> None:
     """A thread message was written (called by `SqlMessages.add`): its words join the case's terms
     when the case is in the index, and the case's latest message each way moves on."""
-    indexed = await session.scalar(select(Case.search_key).where(Case.id == case_id))
+    if case_id in session.info.get(_DRAFTS, ()):  # a draft read or written in this transaction: never indexed
+        indexed = None
+    else:
+        indexed = await session.scalar(select(Case.search_key).where(Case.id == case_id))
     if indexed == SEARCH_KEY_ID:
         sk = await search_key(session, keys)
         await _put(session, case_id, message_id, (sk.word(w) for w in words(body)))

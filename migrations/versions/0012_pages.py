@@ -2,7 +2,7 @@
 blind search index (case_terms); backfills what SQL can (the terms need keys: `intake review reindex`)
 
 Revision ID: 0012_pages
-Revises: 0010_day
+Revises: 0012_blobs
 Create Date: 2026-11-29 19:00:00
 """
 from collections.abc import Sequence
