@@ -141,6 +141,10 @@ def fmt(value: float | None, unit: str = "") -> str:
     return text
 
 
+def ratio_text(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.3f}"
+
+
 def print_table(table: Table, out: Any = None) -> None:
     out = out or sys.stdout
     print(f"\n## {table.title}", file=out)
@@ -159,7 +163,7 @@ def print_table(table: Table, out: Any = None) -> None:
         print(f"{r.label[:44]:<44} {fmt(r.median):>10} {fmt(lo):>10} {fmt(hi):>10} {r.unit:<10} {fmt(r.floor_median):>10}  {ratio:>7}  "
               f"{r.floor_label or ''}{'  (' + r.note + ')' if r.note else ''}", file=out)
     for g in table.goals:
-        print(f"   goal: {g.text}: {'MET' if g.met else 'NOT MET'} ({fmt(g.ratio)} {g.op} {g.limit}){'  ' + g.note if g.note else ''}", file=out)
+        print(f"   goal: {g.text}: {'MET' if g.met else 'NOT MET'} ({ratio_text(g.ratio)} {g.op} {g.limit}){'  ' + g.note if g.note else ''}", file=out)
     for n in table.notes:
         print(f"   note: {n}", file=out)
     print(f"   ({table.seconds:.0f} s; load average {table.load.get('before', [])} → {table.load.get('after', [])})", file=out)
@@ -173,7 +177,7 @@ def print_summary(tables: list[Table], out: Any = None) -> None:
             print(f"   [skip] {t.title}: {t.skipped}", file=out)
         for g in t.goals:
             mark = "[met]   " if g.met else "[NOT met]"
-            print(f"   {mark} {g.text}: ratio {fmt(g.ratio)} (goal {g.op} {g.limit}){'  ' + g.note if g.note else ''}", file=out)
+            print(f"   {mark} {g.text}: ratio {ratio_text(g.ratio)} (goal {g.op} {g.limit}){'  ' + g.note if g.note else ''}", file=out)
 
 
 def machine() -> dict[str, Any]:
