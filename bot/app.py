@@ -26,6 +26,7 @@ COMMANDS = [
     ("start", N_("Begin a case, or return to the one in progress")),
     ("resume", N_("Show the current question again")),
     ("review", N_("See all your answers and submit")),
+    ("details", N_("Add the details of your case, a short round at a time")),
     ("status", N_("Your cases and their status")),
     ("cancel", N_("Delete the case you have not submitted yet")),
     ("language", N_("Change the language")),
