@@ -106,14 +106,20 @@ class QueuePage:
     page: int
     per_page: int
     counts: dict[str, int]
+    more: bool = False  # more cases match than `total` (counted up to a bound: storage.queue_pages.COUNT_BOUND)
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
+    @property
+    def total_text(self) -> str:
+        """"1,000+" when the count stopped at its bound, else the exact number."""
+        return f"{self.total:,}+" if self.more else f"{self.total:,}"
+
     def to_dict(self) -> dict[str, Any]:
-        return {"items": [asdict(i) for i in self.items], "total": self.total, "page": self.page, "per_page": self.per_page,
-                "pages": self.pages, "counts": self.counts}
+        return {"items": [asdict(i) for i in self.items], "total": self.total, "more": self.more, "page": self.page,
+                "per_page": self.per_page, "pages": self.pages, "counts": self.counts}
 
 
 @dataclass

@@ -13,7 +13,7 @@ from intake.triage import triage_facts
 from review.base import ServiceBase, refusals_audited
 from review.caseview import ago
 from review.model import OPEN, QUEUE_STATUSES, AccessRefused, Actor, QueueFilter, QueueItem, QueuePage, ReviewError
-from storage.queue_pages import PageQuery, QueuePages
+from storage.queue_pages import COUNT_BOUND, PageQuery, QueuePages
 from storage.repositories import CaseRecord
 from storage.review import Activity, ReviewQueries
 
@@ -72,8 +72,9 @@ class QueueReading(ServiceBase):
             counts = await pages.status_counts()
         if actor is not None and not actor.is_admin:
             counts.pop(lifecycle.DRAFT, None)
+        bound = query.offset + max(COUNT_BOUND, 10 * per_page)
         return QueuePage([self._item(case, activity.get(case.id), n_files.get(case.id, 0), emails) for case in records],
-                         total, page, per_page, counts)
+                         min(total, bound), page, per_page, counts, more=total > bound)
 
     def _item(self, case: CaseRecord, act: Activity | None, attachments: int, emails: dict[str, str]) -> QueueItem:
         """One queue line from a decrypted case (facets from its answers, activity from the thread's dates)."""

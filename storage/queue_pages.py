@@ -40,6 +40,9 @@ class PageQuery:
     offset: int = 0
 
 
+COUNT_BOUND = 1000  # a page's total is exact up to this many matches (or ten pages ahead), "N+" beyond
+
+
 def _filtered(q: PageQuery, facet_tokens: dict[str, list[str]], query_tokens: list[str], cols: Any) -> Select[Any]:
     stmt = select(*cols).where(Case.shredded_at.is_(None))
     if q.statuses:
@@ -87,7 +90,8 @@ class QueuePages:
         self.s = uow.session
 
     async def page(self, q: PageQuery) -> tuple[int, list[CaseRecord]]:
-        """(how many cases match, the decrypted cases of the window, in order)."""
+        """(how many cases match — exact up to the bound, else the bound + 1: `total > bound` means
+        "more" —, the decrypted cases of the window, in order)."""
         facet_tokens: dict[str, list[str]] = {}
         query_tokens: list[str] = []
         if q.search.strip() or any(q.facets.values()):
@@ -96,7 +100,11 @@ class QueuePages:
             query_tokens = sk.query(q.search)
             if q.search.strip() and not query_tokens:
                 return 0, []
-        total = int(await self.s.scalar(_filtered(q, facet_tokens, query_tokens, [func.count()]).select_from(Case)) or 0)
+        # the total is counted up to a bound (ten pages past this one, at least COUNT_BOUND): an exact
+        # count walks every match, so a page would grow with the cases; past the bound "N+" is shown
+        bound = q.offset + max(COUNT_BOUND, 10 * q.limit)
+        window = _filtered(q, facet_tokens, query_tokens, [Case.id]).limit(bound + 1).subquery()
+        total = int(await self.s.scalar(select(func.count()).select_from(window)) or 0)
         if total == 0:
             return 0, []
         ids = _filtered(q, facet_tokens, query_tokens, [Case.id]).order_by(*_order(q)).limit(q.limit).offset(q.offset).subquery()

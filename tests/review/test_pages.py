@@ -157,3 +157,21 @@ async def test_needs_order_follows_the_thread(app: App, review: ReviewService, a
     app.clock.advance(hours=1)  # type: ignore[attr-defined]
     danger = await make_case(app, "terminal", who="needs-3", answers={"immediate_danger": "yes"})
     assert (await refs(review, alice, order="needs"))[0] == danger
+
+
+async def test_the_total_is_counted_up_to_a_bound(app: App, review: ReviewService, monkeypatch: Any) -> None:
+    """Past the bound (ten pages ahead, at least COUNT_BOUND) the count stops: "N+" and a next page,
+    so a page does not walk every match of a broad filter."""
+    import review.queue as queue_module
+    import storage.queue_pages as pages_module
+
+    monkeypatch.setattr(pages_module, "COUNT_BOUND", 3)
+    monkeypatch.setattr(queue_module, "COUNT_BOUND", 3)
+    made = await seed(app, 14)
+    first = await review.queue(QueueFilter(per_page=1, page=1))
+    assert (first.total, first.more, first.total_text, first.pages) == (10, True, "10+", 10)
+    assert [i.reference for i in first.items] == [made[-1]]
+    later = await review.queue(QueueFilter(per_page=1, page=5))  # the bound moves with the page
+    assert (later.total, later.more) == (14, False) and [i.reference for i in later.items] == [made[-5]]
+    whole = await review.queue(QueueFilter(per_page=5, page=1))  # ten pages of five cover all 14: exact
+    assert (whole.total, whole.more, whole.to_dict()["more"]) == (14, False, False)
