@@ -12,7 +12,7 @@ from intake import engine
 from intake.engine import Draft, PathT
 from intake.engine.slots import open_instances, store
 from intake.i18n import translator
-from intake.questionnaire import Condition, FieldType, Group, Question, Questionnaire
+from intake.questionnaire import Condition, FieldType, Group, Question, Questionnaire, walk_all
 from storage.repositories import CaseRecord, UnitOfWork
 
 SEPARATOR = " — "
@@ -153,16 +153,7 @@ def form_entries(q: Questionnaire, draft: Draft) -> list[FormEntry]:
 
 
 def _tagged(q: Questionnaire) -> bool:
-    return any(isinstance(i, (Question, Group)) and i.essential for s in q.sections for i in _all_items(s.items))
-
-
-def _all_items(items: list[Question | Group]) -> list[Question | Group]:
-    out: list[Question | Group] = []
-    for item in items:
-        out.append(item)
-        if isinstance(item, Group):
-            out.extend(_all_items(item.items))
-    return out
+    return any(i.essential for s in q.sections for i in walk_all(s.items))
 
 
 def is_essential(entry: FormEntry) -> bool:
@@ -236,7 +227,8 @@ def label_for(q: Questionnaire, path: PathT, lang: str) -> str:
     return SEPARATOR.join(parts)
 
 
-def _shown(q: Questionnaire, draft: Draft, key: str) -> str:
+def shown(q: Questionnaire, draft: Draft, key: str) -> str:
+    """The answer at `key` as the submitter reads it; "" when there is none."""
     path = engine.parse_path(key)
     present, value = engine.get_value(draft.answers, path)
     question = q.items_by_id().get(str(path[-1]))
@@ -269,7 +261,7 @@ async def land_on_case(
         return case, results, notices
     lines = []
     for key in changed:
-        label, old, new = label_for(q, engine.parse_path(key), case.lang), _shown(q, before, key), _shown(q, after, key)
+        label, old, new = label_for(q, engine.parse_path(key), case.lang), shown(q, before, key), shown(q, after, key)
         lines.append(f"{label}: {new}" + (f"\n    ({t('before: {value}', value=old)})" if old else ""))
     message = await uow.messages.add(case_id=case.id, direction="in", channel=case.channel, kind="answers",
                                      body="\n".join(lines), now=now)

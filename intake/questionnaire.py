@@ -306,24 +306,25 @@ class Questionnaire(BaseModel):
 
     def section_of(self, item_id: str) -> Section:
         for section in self.sections:
-            if item_id in {i.id for i in _walk_all(section.items)}:
+            if item_id in {i.id for i in walk_all(section.items)}:
                 return section
         raise KeyError(item_id)
 
 
-def _walk_all(items: list[Question | Group]) -> list[Question | Group]:
+def walk_all(items: list[Question | Group]) -> list[Question | Group]:
+    """Every item of `items`, groups and their contents, depth first."""
     out: list[Question | Group] = []
     for item in items:
         out.append(item)
         if isinstance(item, Group):
-            out.extend(_walk_all(item.items))
+            out.extend(walk_all(item.items))
     return out
 
 
 def _walk_questions(groups_of_items: Any) -> list[Question]:
     out: list[Question] = []
     for items in groups_of_items:
-        out.extend(i for i in _walk_all(items) if isinstance(i, Question))
+        out.extend(i for i in walk_all(items) if isinstance(i, Question))
     return out
 
 

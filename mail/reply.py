@@ -22,9 +22,10 @@ from intake import engine, lifecycle
 from intake.channels import Outgoing
 from intake.engine import Draft
 from intake.forms import select
+from intake.forms import shown as shown_answer
 from intake.i18n import translator
 from intake.inbound import Intent, Result
-from intake.questionnaire import Question, Questionnaire
+from intake.questionnaire import Questionnaire
 from mail.form import label_for, render_form, summary_text, wrap_lines
 
 MAX_REFERENCES = 10
@@ -194,12 +195,7 @@ def label(q: Questionnaire, key: str, lang: str) -> str:
 
 
 def shown(q: Questionnaire, draft: Draft, key: str) -> str:
-    path = engine.parse_path(key)
-    present, value = engine.get_value(draft.answers, path)
-    question = q.items_by_id().get(str(path[-1]))
-    if not present or not isinstance(question, Question):
-        return ""
-    text = engine.display(question, value, draft.lang)
+    text = shown_answer(q, draft, key)
     return text if len(text) <= 200 else text[:197] + "…"
 
 
