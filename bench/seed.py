@@ -153,7 +153,15 @@ async def seeded(n: int, *, status: str, cache: Path, pg_url: str | None) -> tup
         url = f"sqlite:///{path}"
     else:
         url = await asyncio.to_thread(pg_database, pg_url, f"{pg_url.rpartition('/')[2]}_seed_{status}_{n}")
-    ok = marker.exists() and json.loads(marker.read_text()) == {"head": head, "n": n} and await asyncio.to_thread(count, url, status) == n
+    kept = json.loads(marker.read_text()) if marker.exists() else {}
+    ok = kept.get("n") == n and await asyncio.to_thread(count, url, status) == n
+    if ok and kept.get("head") != head:  # seeded under an older schema: upgrade it rather than seed again
+        print(f"  upgrading the kept {tag} seed from {kept.get('head')} to {head}", file=sys.stderr, flush=True)
+        await asyncio.to_thread(core.migrate, async_url(url))
+        r = await asyncio.to_thread(intake_cli, ["review", "reindex"], intake_env(data_dir, url), timeout=3600)
+        if r.returncode != 0:
+            raise RuntimeError(f"intake review reindex failed: {r.stdout}{r.stderr}")
+        marker.write_text(json.dumps({"head": head, "n": n}))
     if not ok:
         if pg_url is None:
             for suffix in ("", "-wal", "-shm"):
