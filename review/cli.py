@@ -117,7 +117,7 @@ def review_list(
     for i in result.items:
         table.add_row(i.reference, i.status, i.channel, (i.submitted_at or "")[:16], i.assigned_to or "", ", ".join(i.abuse_forms), escape(i.title or ""))
     console.print(table)
-    console.print(f"{result.total_text} cases; page {result.page} of {result.pages}{'+' if result.more else ''}. " + "  ".join(f"{k}: {v}" for k, v in sorted(result.counts.items())))
+    console.print(f"{result.total_text} cases; page {result.page} of {result.pages}{'+' if result.more else ''}. " + "  ".join(f"{k}: {result.count_text(k)}" for k in sorted(result.counts)))
 
 
 @review_app.command("reindex")

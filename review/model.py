@@ -107,6 +107,12 @@ class QueuePage:
     per_page: int
     counts: dict[str, int]
     more: bool = False  # more cases match than `total` (counted up to a bound: storage.queue_pages.COUNT_BOUND)
+    counts_bound: int | None = None  # a status count above it means "more than counts_bound"
+
+    def count_text(self, status: str) -> str:
+        """A status count: "1,000+" above the bound, else the exact number."""
+        n = self.counts.get(status, 0)
+        return f"{self.counts_bound:,}+" if self.counts_bound is not None and n > self.counts_bound else f"{n:,}"
 
     @property
     def pages(self) -> int:
@@ -119,7 +125,8 @@ class QueuePage:
 
     def to_dict(self) -> dict[str, Any]:
         return {"items": [asdict(i) for i in self.items], "total": self.total, "more": self.more, "page": self.page,
-                "per_page": self.per_page, "pages": self.pages, "counts": self.counts}
+                "per_page": self.per_page, "pages": self.pages, "counts": self.counts,
+                "counts_bound": self.counts_bound}
 
 
 @dataclass

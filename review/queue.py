@@ -69,12 +69,11 @@ class QueueReading(ServiceBase):
             activity = await queries.activity([r.id for r in records])
             n_files = await queries.attachment_counts([r.id for r in records])
             emails = {s.id: s.email for s in await uow.staff.list()}
-            counts = await pages.status_counts()
-        if actor is not None and not actor.is_admin:
-            counts.pop(lifecycle.DRAFT, None)
+            shown = [s for s in lifecycle.STATUSES if s != lifecycle.DRAFT or actor is None or actor.is_admin]
+            counts = await pages.status_counts(shown)
         bound = query.offset + max(COUNT_BOUND, 10 * per_page)
         return QueuePage([self._item(case, activity.get(case.id), n_files.get(case.id, 0), emails) for case in records],
-                         min(total, bound), page, per_page, counts, more=total > bound)
+                         min(total, bound), page, per_page, counts, more=total > bound, counts_bound=COUNT_BOUND)
 
     def _item(self, case: CaseRecord, act: Activity | None, attachments: int, emails: dict[str, str]) -> QueueItem:
         """One queue line from a decrypted case (facets from its answers, activity from the thread's dates)."""

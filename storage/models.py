@@ -124,7 +124,8 @@ class Case(Base):
     waiting_at: Mapped[datetime | None] = mapped_column(TS)
 
     __table_args__ = (Index("ix_cases_status_shredded_queued", "status", "shredded_at", "queued_at"),
-                      Index("ix_cases_need_rank_waiting", "need_rank", "waiting_at"))
+                      Index("ix_cases_need_rank_waiting", "need_rank", "waiting_at"),
+                      Index("ix_cases_readiness_queued", "readiness", "queued_at"))
 
 
 class CaseTerm(Base):

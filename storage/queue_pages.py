@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from storage.casefiles import SqlCases
@@ -41,10 +42,15 @@ class PageQuery:
 
 
 COUNT_BOUND = 1000  # a page's total is exact up to this many matches (or ten pages ahead), "N+" beyond
+RARE = 2000  # a term held by at most this many index rows is "rare": its cases are gathered first
 
 
-def _filtered(q: PageQuery, facet_tokens: dict[str, list[str]], query_tokens: list[str], cols: Any) -> Select[Any]:
+def _filtered(q: PageQuery, groups: Sequence[Sequence[str]], candidates: Sequence[str] | None, cols: Any) -> Select[Any]:
+    """The cases matching `q`'s column filters, holding one term of each group, among `candidates`
+    (ids gathered from a rare term) when given."""
     stmt = select(*cols).where(Case.shredded_at.is_(None))
+    if candidates is not None:
+        stmt = stmt.where(Case.id.in_(list(candidates)))
     if q.statuses:
         stmt = stmt.where(Case.status.in_(list(q.statuses)))
     for status in q.exclude_statuses:
@@ -60,15 +66,16 @@ def _filtered(q: PageQuery, facet_tokens: dict[str, list[str]], query_tokens: li
         stmt = stmt.where(has if q.has_attachments else ~has)
     if q.consent:
         stmt = stmt.where(Case.consent == q.consent)
-    for tokens in facet_tokens.values():  # each facet: any of its values, looked up on the term index
-        stmt = stmt.where(Case.id.in_(select(CaseTerm.case_id).where(CaseTerm.term.in_(tokens))))
-    if query_tokens:  # every word, anywhere in the case or its thread: one grouped lookup on the term index
-        hits = (
-            select(CaseTerm.case_id).where(CaseTerm.term.in_(query_tokens)).group_by(CaseTerm.case_id)
-            .having(func.count(func.distinct(CaseTerm.term)) == len(query_tokens))
-        )
-        stmt = stmt.where(Case.id.in_(hits))
+    for tokens in groups:  # one probe of the (term, case_id) index per case walked
+        stmt = stmt.where(_probe(select(literal(1)).where(CaseTerm.case_id == Case.id, CaseTerm.term.in_(list(tokens)))))
     return stmt
+
+
+def _probe(stmt: Select[Any]) -> Any:
+    """`stmt` (correlated) finds a row — written as a scalar subquery with LIMIT 1, which the
+    planners evaluate per outer row (an index probe) instead of turning it into a join that reads
+    every match (a semi-join, which PostgreSQL would plan from statistics a blind token lacks)."""
+    return stmt.limit(1).scalar_subquery().is_not(None)
 
 
 def _order(q: PageQuery) -> list[Any]:
@@ -91,23 +98,45 @@ class QueuePages:
 
     async def page(self, q: PageQuery) -> tuple[int, list[CaseRecord]]:
         """(how many cases match — exact up to the bound, else the bound + 1: `total > bound` means
-        "more" —, the decrypted cases of the window, in order)."""
-        facet_tokens: dict[str, list[str]] = {}
-        query_tokens: list[str] = []
+        "more" —, the decrypted cases of the window, in order).
+
+        Term filters (each facet: any of its values; each search word) are "groups" of blind tokens.
+        How a page is found depends on how common the rarest group is — the database's statistics
+        cannot tell (tokens are opaque hashes), so the index is asked first, up to `RARE` rows:
+        - a rare group: its cases (≤ RARE) are gathered and the page is sorted among them;
+        - only common groups: the cases are walked in queue order and each is probed on the term
+          index until the page is full (with a fraction f matching, about limit / f probes), and
+          the total is counted from the rarest group's index rows, up to the bound.
+        Either way the work depends on the page and the bound, not on how many cases there are."""
+        groups: list[list[str]] = []
         if q.search.strip() or any(q.facets.values()):
             sk = await search_key(self.s, self.cases.keys)
-            facet_tokens = {name: [sk.facet(name, v) for v in values] for name, values in q.facets.items() if values}
-            query_tokens = sk.query(q.search)
-            if q.search.strip() and not query_tokens:
+            groups = [[sk.facet(name, v) for v in values] for name, values in q.facets.items() if values]
+            words = sk.query(q.search)
+            if q.search.strip() and not words:
                 return 0, []
-        # the total is counted up to a bound (ten pages past this one, at least COUNT_BOUND): an exact
-        # count walks every match, so a page would grow with the cases; past the bound "N+" is shown
+            groups += [[w] for w in words]
         bound = q.offset + max(COUNT_BOUND, 10 * q.limit)
-        window = _filtered(q, facet_tokens, query_tokens, [Case.id]).limit(bound + 1).subquery()
-        total = int(await self.s.scalar(select(func.count()).select_from(window)) or 0)
+        candidates: list[str] | None = None
+        drive: list[str] | None = None
+        if groups:
+            sizes = await self._sizes(groups)
+            groups = [g for _, g in sorted(zip(sizes, groups, strict=True), key=lambda pair: pair[0])]
+            if min(sizes) == 0:
+                return 0, []
+            if min(sizes) <= RARE:
+                rare = groups.pop(0)
+                candidates = list((await self.s.scalars(select(CaseTerm.case_id).where(CaseTerm.term.in_(rare)).distinct())).all())
+            else:
+                drive = groups[0]
+        if drive is None:
+            window = _filtered(q, groups, candidates, [Case.id]).limit(bound + 1).subquery()
+            total = int(await self.s.scalar(select(func.count()).select_from(window)) or 0)
+        else:
+            total = await self._count_driven(q, drive, groups[1:], bound)
         if total == 0:
             return 0, []
-        ids = _filtered(q, facet_tokens, query_tokens, [Case.id]).order_by(*_order(q)).limit(q.limit).offset(q.offset).subquery()
+        ids = _filtered(q, groups, candidates, [Case.id]).order_by(*_order(q)).limit(q.limit).offset(q.offset).subquery()
         stmt = (
             select(Case, DataKeyRow.master_key_id, DataKeyRow.wrapped)
             .join(ids, ids.c.id == Case.id)
@@ -115,6 +144,20 @@ class QueuePages:
             .order_by(*_order(q))
         )
         return total, await self.records((await self.s.execute(stmt)).all())
+
+    async def _sizes(self, groups: Sequence[Sequence[str]]) -> list[int]:
+        """Index rows of each group, each counted up to RARE + 1 (one statement)."""
+        firsts = [select(func.count()).select_from(select(CaseTerm.case_id).where(CaseTerm.term.in_(list(g))).limit(RARE + 1).subquery())
+                  .scalar_subquery() for g in groups]
+        return [int(n or 0) for n in (await self.s.execute(select(*firsts))).one()]
+
+    async def _count_driven(self, q: PageQuery, drive: Sequence[str], others: Sequence[Sequence[str]], bound: int) -> int:
+        """Matching cases, up to bound + 1, walked from the rarest group's index rows (each case
+        looked up by its key and checked against the rest of the filter), not from all cases."""
+        term = aliased(CaseTerm)
+        matches = _filtered(q, others, None, [literal(1)]).where(Case.id == term.case_id)
+        hits = select(term.case_id).where(term.term.in_(list(drive)), _probe(matches)).distinct().limit(bound + 1).subquery()
+        return int(await self.s.scalar(select(func.count()).select_from(hits)) or 0)
 
     async def records(self, rows: Sequence[Any]) -> list[CaseRecord]:
         """Decrypt joined (case, master key id, wrapped key) rows; cases whose key is gone are left out."""
@@ -127,9 +170,17 @@ class QueuePages:
             out.append(await self.cases._record(row))
         return out
 
-    async def status_counts(self) -> dict[str, int]:
-        """Cases per status (COUNT(*) grouped on the status index)."""
-        return await self.cases.count_by_status()
+    async def status_counts(self, statuses: Sequence[str], bound: int | None = None) -> dict[str, int]:
+        """Cases per status, each counted up to `bound` + 1 on the status index (one statement):
+        a count above `bound` means "more than `bound`". Exact counts walk every case of a status,
+        so the queue page would grow with the cases (`SqlCases.count_by_status` is exact)."""
+        if not statuses:
+            return {}
+        bound = COUNT_BOUND if bound is None else bound
+        firsts = [select(func.count()).select_from(select(Case.id).where(Case.status == s).limit(bound + 1).subquery()).scalar_subquery()
+                  for s in statuses]
+        row = (await self.s.execute(select(*firsts))).one()
+        return {s: int(n) for s, n in zip(statuses, row, strict=True) if n}
 
     async def reindex_batch(self, *, after: str, limit: int, now: datetime, force: bool = False) -> tuple[int, str | None]:
         """(Re-)tokenise up to `limit` cases with ids after `after` (keyset over the primary key):

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 
 from intake.app import App
@@ -39,7 +40,21 @@ async def terms_of(app: App, reference: str) -> int:
         return int(await uow.session.scalar(select(func.count()).select_from(CaseTerm).where(CaseTerm.case_id == case_id)) or 0)
 
 
-async def test_pages_in_order_with_counts_and_boundaries(app: App, review: ReviewService, alice: Actor) -> None:
+# "gathered": every term is rare, its cases are gathered first; "walked": every term counts as common
+# (RARE = 0), the cases are walked in queue order and probed, the total counted from the index rows
+STRATEGIES = pytest.mark.parametrize("strategy", ["gathered", "walked"])
+
+
+def use(strategy: str, monkeypatch: Any) -> None:
+    import storage.queue_pages as pages_module
+
+    if strategy == "walked":
+        monkeypatch.setattr(pages_module, "RARE", 0)
+
+
+@STRATEGIES
+async def test_pages_in_order_with_counts_and_boundaries(app: App, review: ReviewService, alice: Actor, strategy: str, monkeypatch: Any) -> None:
+    use(strategy, monkeypatch)
     made = await seed(app, 12)
     await review.set_status(alice, made[3], "in_review")
     await review.set_status(alice, made[4], "in_review")
@@ -63,7 +78,9 @@ async def test_pages_in_order_with_counts_and_boundaries(app: App, review: Revie
     assert item.reference == made[5] and item.abuse_forms == ["Domestic servitude"] and item.countries == ["QA"]
 
 
-async def test_search_in_several_scripts(app: App, review: ReviewService) -> None:
+@STRATEGIES
+async def test_search_in_several_scripts(app: App, review: ReviewService, strategy: str, monkeypatch: Any) -> None:
+    use(strategy, monkeypatch)
     made = await seed(app, 20)  # words of case i: WORDS[i % 20] and WORDS[(7i + 3) % 20]
     assert await refs(review, search="ÉCOLE") == await refs(review, search="ecole") == [made[6], made[5]]
     assert await refs(review, search="Дубай") == await refs(review, search="ДУБАЙ") == [made[9], made[6]]
@@ -175,3 +192,9 @@ async def test_the_total_is_counted_up_to_a_bound(app: App, review: ReviewServic
     assert (later.total, later.more) == (14, False) and [i.reference for i in later.items] == [made[-5]]
     whole = await review.queue(QueueFilter(per_page=5, page=1))  # ten pages of five cover all 14: exact
     assert (whole.total, whole.more, whole.to_dict()["more"]) == (14, False, False)
+    # the counts per status stop at the bound too (the status index is not walked to its end)
+    assert first.counts == {"submitted": 4} and first.count_text("submitted") == "3+" and first.to_dict()["counts_bound"] == 3
+    monkeypatch.setattr(pages_module, "RARE", 0)  # a common term: the total is counted from its index rows, up to the bound
+    facet = await review.queue(QueueFilter(per_page=1, page=1, abuse_forms=["forced_labour", "debt_bondage"]))
+    assert (facet.total, facet.more) == (7, False) and await refs(review, per_page=1, search="seeded") == [made[-1]]
+    assert (await review.queue(QueueFilter(per_page=1, page=1, search="seeded"))).total_text == "10+"
