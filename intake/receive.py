@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from intake import engine, lifecycle
+from intake import engine, inbox, lifecycle
 from intake.case_details import AMENDABLE
 from intake.cases import CaseService, IncomingFile
 from intake.channels import Renderer
@@ -64,6 +64,12 @@ class Receiver:
         """Apply `inbound` from `identity` on `channel` and queue what `render` makes of the result,
         all in one transaction; then mark the inbox row (if any) done. An input whose key or inbox
         row was seen before changes nothing and queues nothing (`duplicate`)."""
+        result = await self._receive(channel, identity, inbound, render=render, inbox_id=inbox_id)
+        if inbox_id is not None:  # committed: the inbox worker need not look at the row again
+            inbox.finished(inbox_id)
+        return result
+
+    async def _receive(self, channel: str, identity: str, inbound: Inbound, *, render: Renderer, inbox_id: str | None) -> Result:
         queued = 0
         if inbound.files:  # outside the transaction: cleaning a big photo takes a while
             inbound = replace(inbound, files=[await clean_file(f) for f in inbound.files])

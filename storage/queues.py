@@ -17,7 +17,9 @@ from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.claims import inbox_claim as _inbox_claim
-from storage.claims import outbox_claim as _outbox_claim
+from storage.claims import inbox_claim_rows as _inbox_claim_rows
+from storage.claims import outbox_claim_rows as _outbox_claim_rows
+from storage.claims import outbox_sent as _outbox_sent
 from storage.crypto import CryptoError, new_data_key
 from storage.encrypted import Base, utc, utc_req
 from storage.models import DataKeyRow, Inbox, Outbox, new_id
@@ -137,6 +139,22 @@ class SqlInbox(Base):
         if ids:
             await self.s.execute(update(Inbox).where(Inbox.id.in_(ids)).values(leased_until=until))
         return ids
+
+    async def claim_rows(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[InboxRecord]:
+        """`claim` and `get` of every claimed row in ONE statement (an UPDATE … RETURNING the rows
+        and their data keys), oldest first."""
+        found = (await self.s.execute(_inbox_claim_rows(limit), {"channels": list(channels), "now": now, "until": until})).all()
+        out = []
+        for r in sorted(found, key=lambda r: (utc_req(r.received_at), r.seq)):
+            self._unwrapped(r.data_key_id, r.master_key_id, r.wrapped)
+            key = await self._key(r.data_key_id)
+            out.append(InboxRecord(
+                id=r.id, status=r.status, attempts=r.attempts, error=r.error, case_id=r.case_id, size=r.size,
+                received_at=utc_req(r.received_at), channel=r.channel,
+                envelope=key.decrypt_json(r.envelope_enc, table="inbox", column="envelope", row_id=r.id),
+                raw=key.decrypt(r.raw_enc, table="inbox", column="raw", row_id=r.id),
+            ))
+        return out
 
     async def renew(self, ids: list[str], *, until: datetime) -> None:
         if ids:
@@ -265,7 +283,7 @@ class SqlOutbox(Base):
         # flushed with the rest of the transaction's rows (the next query or the commit)
         return row_id
 
-    async def _record(self, row: Outbox) -> OutboxRecord:
+    async def _record(self, row: Any) -> OutboxRecord:  # an Outbox, or a row of its columns
         try:
             key = await self._key(row.data_key_id)
             payload = key.decrypt_json(row.payload_enc, table="outbox", column="payload", row_id=row.id) if row.payload_enc else {}
@@ -288,10 +306,22 @@ class SqlOutbox(Base):
 
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[OutboxRecord]:
         """Due rows nobody holds, each the oldest pending row for its recipient, leased to `until`."""
-        rows = list((await self.s.scalars(_outbox_claim(limit), {"channels": list(channels), "now": now})).all())
-        if rows:
-            await self.s.execute(update(Outbox).where(Outbox.id.in_([r.id for r in rows])).values(leased_until=until))
-        return [await self._record(r) for r in rows]
+        return [row for row, _ in await self.claim_sends(channels=channels, now=now, until=until, limit=limit)]
+
+    async def claim_sends(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[tuple[OutboxRecord, str | None]]:
+        """`claim` in ONE statement (an UPDATE … RETURNING), each row with its recipient's identity
+        decrypted (None for a row to no submitter), oldest first."""
+        found = (await self.s.execute(_outbox_claim_rows(limit), {"channels": list(channels), "now": now, "until": until})).all()
+        out: list[tuple[OutboxRecord, str | None]] = []
+        for r in sorted(found, key=lambda r: r.seq):
+            self._unwrapped(r.data_key_id, r.master_key_id, r.wrapped)
+            recipient = None
+            if r.submitter_id is not None and r.s_key_id is not None:
+                self._owned("submitter", r.submitter_id, r.s_key_id)
+                self._unwrapped(r.s_key_id, r.s_master_key_id, r.s_wrapped)
+                recipient = (await self._key(r.s_key_id)).decrypt_text(r.identity_enc, table="submitters", column="identity", row_id=r.submitter_id)
+            out.append((await self._record(r), recipient))
+        return out
 
     async def renew(self, ids: list[str], *, until: datetime) -> None:
         if ids:
@@ -308,6 +338,13 @@ class SqlOutbox(Base):
         if external_key:
             values["external_index"] = await self._index("external", external_key)
         await self.s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+
+    async def mark_sent_many(self, sent: Sequence[tuple[str, str | None]], *, now: datetime) -> None:
+        """`mark_sent` of several rows, (outbox id, external key) each, in one executemany."""
+        if sent:
+            await self.s.execute(_outbox_sent(), [
+                {"oid": oid, "now": now, "ext": await self._index("external", ext) if ext else None} for oid, ext in sent
+            ])
 
     async def mark_retry(self, outbox_id: str, *, error: str, next_attempt_at: datetime) -> None:
         await self.s.execute(

@@ -24,8 +24,8 @@ from tests.mail.support import message
 
 BOT = "123456"
 
-# whole inbox-worker pass for one answer: claim, read the row, decode, receive, the worker's check
-ANSWER_PASS_STATEMENTS = 16
+# whole inbox-worker pass for one answer: the claim (which returns the row), decode, receive
+ANSWER_PASS_STATEMENTS = 13
 # the decoder and receive alone: the channel's look at the prompt, then the one transaction
 ANSWER_STATEMENTS = 12
 ANSWER_TRANSACTIONS = 2
