@@ -14,7 +14,8 @@ from sqlalchemy.orm import aliased
 from storage.models import DataKeyRow, Inbox, Outbox, Submitter
 
 
-def _table(model: type[Any]) -> Table:
+def table_of(model: type[Any]) -> Table:
+    """A model's Core table (Core statements skip the ORM's bulk-update and flush machinery)."""
     return cast(Table, model.__table__)
 
 
@@ -52,7 +53,7 @@ def inbox_claim_rows(limit: int) -> Update:
     """The inbox claim as ONE statement that leases the rows and returns them with their data
     key: `UPDATE inbox … WHERE inbox.id IN (<the claim, SKIP LOCKED>) RETURNING …, (the key)`.
     Core, built once per limit; channels, now and until are bound at execution."""
-    inbox, keys = _table(Inbox), _table(DataKeyRow)
+    inbox, keys = table_of(Inbox), table_of(DataKeyRow)
     now: BindParameter[datetime] = bindparam("now")
     cand, earlier = inbox.alias("cand"), inbox.alias("earlier")
     blocked = (
@@ -97,7 +98,7 @@ def outbox_claim_rows(limit: int) -> Update:
     """The outbox claim as ONE statement: leases the rows and returns them with their data key
     and, for a row to a submitter, the submitter's encrypted identity and its key (SQLite's
     RETURNING names only the updated table, so the others come as scalar subqueries)."""
-    outbox, keys, subs = _table(Outbox), _table(DataKeyRow), _table(Submitter)
+    outbox, keys, subs = table_of(Outbox), table_of(DataKeyRow), table_of(Submitter)
     now: BindParameter[datetime] = bindparam("now")
     cand, earlier = outbox.alias("cand"), outbox.alias("earlier")
     blocked = (
@@ -152,7 +153,7 @@ def outbox_claim_rows(limit: int) -> Update:
 def outbox_sent() -> Update:
     """Mark one row sent (run as an executemany over a batch): `oid`, `now`, `ext` (the keyed hash
     of the peer's id of the message, or None to keep what is there) are bound at execution."""
-    outbox = _table(Outbox)
+    outbox = table_of(Outbox)
     return (
         update(outbox)
         .where(outbox.c.id == bindparam("oid"))
@@ -166,9 +167,33 @@ def outbox_sent() -> Update:
 @functools.cache
 def submitter_keys() -> Select[Any]:
     """The data keys of some submitters, in one statement (`ids` expanding)."""
-    subs, keys = _table(Submitter), _table(DataKeyRow)
+    subs, keys = table_of(Submitter), table_of(DataKeyRow)
     return (
         select(subs.c.id, subs.c.data_key_id, keys.c.master_key_id, keys.c.wrapped)
         .select_from(subs.join(keys, keys.c.id == subs.c.data_key_id))
         .where(subs.c.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+@functools.cache
+def inbox_done(destroy_key: bool) -> Update:
+    """Mark an inbox row done and blank what arrived (`iid`, `now`, `case_id` bound); with
+    `destroy_key` (PostgreSQL) the row's data key is destroyed by the same statement, its UPDATE
+    in a CTE. Core, so no session synchronisation is evaluated."""
+    inbox, keys = table_of(Inbox), table_of(DataKeyRow)
+    done = (
+        update(inbox)
+        .where(inbox.c.id == bindparam("iid"))
+        .values(
+            status="done", processed_at=bindparam("now"), case_id=bindparam("case_id"), attempts=inbox.c.attempts + 1, error=None,
+            leased_until=None, raw_enc=b"", envelope_enc=b"",
+        )
+    )
+    if not destroy_key:
+        return done
+    rows = done.returning(inbox.c.data_key_id).cte("done")
+    return (
+        update(keys)
+        .where(keys.c.id.in_(select(rows.c.data_key_id)))
+        .values(wrapped=None, master_key_id=None, destroyed_at=bindparam("now"))
     )

@@ -19,6 +19,13 @@ class OutboxRepository(Protocol):
         """Queue a message (payload encrypted under the case's key, or a fresh key without a case)."""
         ...
 
+    async def enqueue_many(
+        self, items: Sequence[tuple[str, dict[str, Any]]], *, channel: str, now: datetime, case_id: str | None = None,
+        submitter_id: str | None = None,
+    ) -> list[str]:
+        """`enqueue` of several (kind, payload) to one recipient, in order, in one statement."""
+        ...
+
     async def due(self, *, channel: str, now: datetime, limit: int = 20) -> list[OutboxRecord]:
         """Pending rows whose time has come, locked against other workers (SKIP LOCKED)."""
         ...
