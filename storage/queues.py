@@ -291,7 +291,7 @@ class SqlOutbox(Base):
                 "next_attempt_at": now, "created_at": now, "seq": next_seq(),
             })
         if rows:
-            await self.s.execute(insert(claims.table_of(Outbox)), rows)
+            await self.s.execute(insert(claims.table_of(Outbox)).values(rows))  # one INSERT … VALUES (…), (…), not an executemany
         return [str(r["id"]) for r in rows]
 
     async def _record(self, row: Any) -> OutboxRecord:  # an Outbox, or a row of its columns
