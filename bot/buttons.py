@@ -91,28 +91,34 @@ def _action(press: Press, prompt: engine.Prompt, lang: str) -> tuple[engine.Acti
 
 
 async def _prompt_press(ctx: Context, query: CallbackQuery, press: Press, key: str, lang: str | None) -> Translation:
-    """A button of the current question or of the review screen."""
+    """A button of the current question or of the review screen: what it means is decided by
+    `receive` from the prompt the chat is on, under the chat's lock (no look at it beforehand)."""
     assert isinstance(query.message, Message)
     identity, message = str(query.message.chat.id), query.message
-    current = await ctx.app.cases.current(CHANNEL, identity)
-    if current is None:
-        return Translation(identity, Inbound(Intent.NOTICE, key=key, lang=lang), _closed(query.id))
-    prompt = current.prompt
-    stale = (press.kind in ("o", "c", "s") and press.tag != render.tag_of(prompt)) or (press.kind == "e" and prompt.kind == "stopped")
-    if stale:
-        return Translation(identity, Inbound(Intent.NOTICE, key=key, lang=lang), _stale(query.id))
-    meant = _action(press, prompt, current.lang)
-    if meant is None:
-        return Translation(identity, Inbound(Intent.IGNORE, key=key, lang=lang), _answer_only(query.id))
-    action, chosen = meant
     tagged = press.kind in ("o", "c", "s")
+    meant: list[tuple[engine.Action, str | None] | str] = []  # what `resolve` found (this input's own)
 
-    def still_current(now: engine.Prompt) -> bool:
-        # checked again under the chat's database lock: another process may have moved on
-        return render.tag_of(now) == press.tag if tagged else now.kind != "stopped"
+    def resolve(prompt: engine.Prompt, case_lang: str) -> engine.Action | None:
+        meant.clear()
+        if (tagged and press.tag != render.tag_of(prompt)) or (press.kind == "e" and prompt.kind == "stopped"):
+            meant.append("stale")
+            return None
+        action = _action(press, prompt, case_lang)
+        meant.append(action if action is not None else "ignore")
+        return action[0] if action is not None else None
 
-    inbound = Inbound(Intent.STEP, key=key, lang=lang, action=action, expect=still_current)
-    return Translation(identity, inbound, _stepped(query.id, message.message_id, message.text, action, chosen))
+    def rendered(result: Result) -> list[Outgoing]:
+        if not meant:  # no case open
+            return _closed(query.id)(result)
+        if meant[0] == "stale":
+            return _stale(query.id)(result)
+        if meant[0] == "ignore":
+            return _answer_only(query.id)(result)
+        assert not isinstance(meant[0], str)
+        action, chosen = meant[0]
+        return _stepped(query.id, message.message_id, message.text, action, chosen)(result)
+
+    return Translation(identity, Inbound(Intent.STEP, key=key, lang=lang, resolve=resolve), rendered)
 
 
 def _confirmations(query_id: str, message_id: int, press: Press) -> Render:

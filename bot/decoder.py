@@ -18,6 +18,7 @@ from telegram import Bot, Update
 
 from bot import payloads, routing
 from bot.mapping import CHANNEL, Context, Direct, Render, Translation
+from intake import inbox
 from intake.app import App
 from intake.channels import InboxRecord
 from intake.logids import log_id
@@ -66,11 +67,13 @@ class TelegramDecoder:
         """Queue a direct answer (if any) and mark the row done, in one transaction."""
         async with self.app.store.write() as uow:
             if await uow.inbox.status_of(row.id, lock=True) != "new":
+                inbox.finished(row.id)
                 return
             now = self.app.clock()
             for out in direct.outgoing if direct else []:
                 await uow.outbox.enqueue(channel=direct.channel if direct else CHANNEL, kind=out.kind, payload=out.payload, now=now)
             await uow.inbox.mark_done(row.id, now=now, case_id=None)
+        inbox.finished(row.id)
         if direct is not None:
             self.app.delivery.wake()
 

@@ -65,11 +65,10 @@ async def text(ctx: Context, message: Message) -> Translation:
         inbound = Inbound(Intent.APPEND, key=key, lang=lang, text=body, path=part.path, external_key=external_key(message))
         return Translation(identity, inbound, _appended, joined)
     ctx.long_parts.pop(chat_id, None)
-    before = None if reference else await ctx.app.cases.current(CHANNEL, identity)
 
     def hint(result: Result) -> None:
         # a long answer to a long-text question: its next part may follow within seconds
-        prompt = before.prompt if before else None
+        prompt = result.asked
         if (
             prompt is not None and result.turn is not None and result.turn.ok and not result.threaded
             and prompt.field_type == FieldType.LONG_TEXT and prompt.path and len(body) >= JOIN_MIN_CHARS and message.date

@@ -17,15 +17,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import render
 from intake import languages
 from intake.channels import Outgoing
 
+_ONLY_TEXT_AND_DATA = tuple(n for n in InlineKeyboardButton.__slots__ if n not in ("text", "callback_data"))
+
 
 def keyboard_json(keyboard: InlineKeyboardMarkup | None) -> dict[str, Any] | None:
-    return keyboard.to_dict() if keyboard is not None else None
+    """The keyboard as Bot API JSON; our buttons (text and callback data only) without PTB's
+    generic `to_dict`, which inspects every attribute of every button."""
+    if keyboard is None:
+        return None
+    return {"inline_keyboard": [[_button_json(b) for b in row] for row in keyboard.inline_keyboard]}
+
+
+def _button_json(button: InlineKeyboardButton) -> dict[str, Any]:
+    if button.callback_data is None or any(getattr(button, n) is not None for n in _ONLY_TEXT_AND_DATA) or button.api_kwargs:
+        return button.to_dict()
+    return {"callback_data": button.callback_data, "text": button.text}
 
 
 def message(out: render.Outgoing) -> Outgoing:

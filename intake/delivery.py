@@ -67,30 +67,29 @@ class DeliveryWorker:
         await self.loop.stop()
 
     async def run_once(self) -> int:
-        """One pass: claim due rows (one per recipient) and send them concurrently."""
+        """One pass: claim due rows (one per recipient, with the recipients' identities, in one
+        statement), send them concurrently, and record every send of the pass in one transaction."""
         if not self.senders:
             return 0
         now = self.clock()
         async with self.store.write() as uow:
-            rows = await uow.outbox.claim(channels=self.channels, now=now, until=now + self.lease, limit=self.concurrency)
-        if not rows:
+            claimed = await uow.outbox.claim_sends(channels=self.channels, now=now, until=now + self.lease, limit=self.concurrency)
+        if not claimed:
             return 0
-        recipients: dict[str, str | None] = {}
-        async with self.store.read() as uow:
-            for row in rows:
-                recipients[row.id] = await uow.submitters.identity(row.submitter_id) if row.submitter_id else None
-        async with leased([r.id for r in rows], self._renew, self.lease):
-            await asyncio.gather(*(self._one(row, recipients[row.id]) for row in rows))
-        return len(rows)
+        async with leased([row.id for row, _ in claimed], self._renew, self.lease):
+            outcomes = await asyncio.gather(*(self._one(row, recipient) for row, recipient in claimed))
+            await self._record_sent([(row, sent) for (row, _), sent in zip(claimed, outcomes, strict=True) if sent is not None])
+        return len(claimed)
 
     async def _renew(self, ids: list[str]) -> None:
         async with self.store.write() as uow:
             await uow.outbox.renew(ids, until=self.clock() + self.lease)
 
-    async def _one(self, row: OutboxRecord, recipient: str | None) -> None:
+    async def _one(self, row: OutboxRecord, recipient: str | None) -> Sent | None:
+        """Send one row: what the sender reported, or None when it failed (recorded here)."""
         sender = self.senders[row.channel]
         try:
-            sent = await sender.send(row, recipient)
+            return await sender.send(row, recipient)
         except asyncio.CancelledError:
             raise
         except Undeliverable as exc:
@@ -99,16 +98,21 @@ class DeliveryWorker:
             await self._record_failure(row, exc.reason, after=exc.after)
         except Exception as exc:  # noqa: BLE001 - an unexpected failure is retried like a temporary one
             await self._record_failure(row, type(exc).__name__)
-        else:
-            await self._record_sent(row, sent)
+        return None
 
-    async def _record_sent(self, row: OutboxRecord, sent: Sent) -> None:
+    async def _record_sent(self, sent: list[tuple[OutboxRecord, Sent]]) -> None:
+        """The pass's sends, recorded together once every send of it has returned (a crash before
+        this commit sends them again when the lease runs out: at-least-once, as before)."""
+        if not sent:
+            return
         async with self.store.write() as uow:
             now = self.clock()
-            await uow.outbox.mark_sent(row.id, now=now, external_key=sent.external_key)
-            if sent.chat_ref is not None and row.submitter_id is not None:
-                await uow.chatlog.add(submitter_id=row.submitter_id, case_id=row.case_id, direction="out", ref=sent.chat_ref, now=now)
-        log.info("outbox %s sent (%s, %s)", row.id, row.channel, row.kind)
+            await uow.outbox.mark_sent_many([(row.id, s.external_key) for row, s in sent], now=now)
+            chats = [(row.submitter_id, row.case_id, s.chat_ref) for row, s in sent if s.chat_ref is not None and row.submitter_id is not None]
+            if chats:
+                await uow.chatlog.add_many(chats, direction="out", now=now)  # type: ignore[arg-type]
+        for row, _ in sent:
+            log.info("outbox %s sent (%s, %s)", row.id, row.channel, row.kind)
 
     async def _record_failure(self, row: OutboxRecord, reason: str, *, final: bool = False, after: float | None = None) -> None:
         attempts = row.attempts + 1

@@ -44,6 +44,9 @@ class Inbound:
     lang_chosen: bool = False  # FORM: `lang` is the person's own choice (a `LANGUAGE: es` line): the draft switches to it
     action: Action | None = None  # STEP
     expect: Callable[[Prompt], bool] | None = None  # STEP: still the prompt this input was for?
+    # STEP without `action`: the action, decided from the prompt the chat is on (and its language) under
+    # the chat's lock, in the same transaction; None: the input means nothing there (stale, or no action)
+    resolve: Callable[[Prompt, str], Action | None] | None = None
     text: str | None = None  # TEXT, APPEND, MESSAGE, FORM: what the person wrote
     path: str | None = None  # APPEND: the answer to extend
     files: list[IncomingFile] = field(default_factory=list)  # FILE, FORM, MESSAGE
@@ -87,3 +90,4 @@ class Result:
     limited: bool = False  # an automatic reply was due but the hourly limit was reached
     warn_owner: bool = False  # FORM: an unproven message reached the case only by its sender's identity; tell the owner (once)
     no_case: bool = False  # MESSAGE/TEXT/FILE with no case to put it on
+    asked: Prompt | None = None  # TEXT/STEP: the prompt the input was applied to (before it)

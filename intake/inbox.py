@@ -15,6 +15,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Protocol
 
@@ -28,6 +29,18 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=15)
 MAX_ATTEMPTS = 5
+
+# the rows the current worker task saw finished by a committed transaction (`finished`), so the
+# worker need not look again; one set per `process` call (a task of its own under gather)
+_finished: ContextVar[set[str] | None] = ContextVar("inbox_finished", default=None)
+
+
+def finished(inbox_id: str) -> None:
+    """Called after the commit of a transaction that marked `inbox_id` done (or found it no longer
+    new): the worker processing it then skips its own check-and-mark transaction."""
+    done = _finished.get()
+    if done is not None:
+        done.add(inbox_id)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -76,39 +89,54 @@ class InboxWorker:
         await self.loop.stop()
 
     async def run_once(self) -> int:
-        """One pass: claim up to `concurrency` rows (one per chat) and process them concurrently."""
+        """One pass: claim up to `concurrency` rows (one per chat), read with the claim itself, and
+        process them concurrently."""
         if not self.decoders:
             return 0
         now = self.clock()
         async with self.store.write() as uow:
-            ids = await uow.inbox.claim(channels=list(self.decoders), now=now, until=now + self.lease, limit=self.concurrency)
-        if not ids:
+            rows = await uow.inbox.claim_rows(channels=list(self.decoders), now=now, until=now + self.lease, limit=self.concurrency)
+        if not rows:
             return 0
-        async with leased(ids, self._renew, self.lease):
-            await asyncio.gather(*(self.process(i) for i in ids))
-        return len(ids)
+        async with leased([r.id for r in rows], self._renew, self.lease):
+            await asyncio.gather(*(self._process(r) for r in rows))
+        return len(rows)
 
     async def _renew(self, ids: list[str]) -> None:
         async with self.store.write() as uow:
             await uow.inbox.renew(ids, until=self.clock() + self.lease)
 
     async def process(self, inbox_id: str) -> None:
-        """Process one row; a failure is counted and retried later, or marked failed after MAX_ATTEMPTS."""
-        attempts = 0
+        """Read one row and process it (see `_process`)."""
         try:
             async with self.store.read() as uow:
                 row = await uow.inbox.get(inbox_id)
-            attempts = row.attempts
-            if row.status != "new":
-                return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - counted and retried like any failure
+            await self._failed(inbox_id, exc, 1)
+            return
+        await self._process(row)
+
+    async def _process(self, row: InboxRecord) -> None:
+        """Process one claimed row; a failure is counted and retried later, or marked failed after
+        MAX_ATTEMPTS. A row its decoder left unfinished (nothing to do) is marked done here."""
+        if row.status != "new":
+            return
+        done: set[str] = set()
+        token = _finished.set(done)
+        try:
             await _call(self.decoders[row.channel].handle(row))
-            async with self.store.write() as uow:
-                if await uow.inbox.status_of(inbox_id, lock=True) == "new":
-                    await uow.inbox.mark_done(inbox_id, now=self.clock(), case_id=None)
+            if row.id not in done:  # the decoder committed nothing that finished it
+                async with self.store.write() as uow:
+                    if await uow.inbox.status_of(row.id, lock=True) == "new":
+                        await uow.inbox.mark_done(row.id, now=self.clock(), case_id=None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - every failure is counted; a poison row ends in the failed queue
-            await self._failed(inbox_id, exc, attempts + 1)
+            await self._failed(row.id, exc, row.attempts + 1)
+        finally:
+            _finished.reset(token)
 
     async def _failed(self, inbox_id: str, exc: BaseException, attempts: int) -> None:
         reason = type(exc).__name__  # never the message: it may quote content

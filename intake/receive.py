@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from intake import engine, lifecycle
+from intake import engine, inbox, lifecycle
 from intake.case_details import AMENDABLE
 from intake.cases import CaseService, IncomingFile
 from intake.channels import Renderer
@@ -64,6 +64,12 @@ class Receiver:
         """Apply `inbound` from `identity` on `channel` and queue what `render` makes of the result,
         all in one transaction; then mark the inbox row (if any) done. An input whose key or inbox
         row was seen before changes nothing and queues nothing (`duplicate`)."""
+        result = await self._receive(channel, identity, inbound, render=render, inbox_id=inbox_id)
+        if inbox_id is not None:  # committed: the inbox worker need not look at the row again
+            inbox.finished(inbox_id)
+        return result
+
+    async def _receive(self, channel: str, identity: str, inbound: Inbound, *, render: Renderer, inbox_id: str | None) -> Result:
         queued = 0
         if inbound.files:  # outside the transaction: cleaning a big photo takes a while
             inbound = replace(inbound, files=[await clean_file(f) for f in inbound.files])
@@ -84,9 +90,8 @@ class Receiver:
                     await uow.chatlog.add(submitter_id=submitter.id, case_id=result.case_id, direction="in", ref=inbound.chat_ref, now=now)
                 if inbound.key is not None:
                     await uow.events.remember(channel=channel, key=inbound.key, result={"case": result.case_id}, now=now, submitter_id=submitter.id)
-                for out in render(result):
-                    await uow.outbox.enqueue(channel=channel, kind=out.kind, payload=out.payload, now=now, case_id=result.case_id, submitter_id=submitter.id)
-                    queued += 1
+                outgoing = [(out.kind, out.payload) for out in render(result)]
+                queued = len(await uow.outbox.enqueue_many(outgoing, channel=channel, now=now, case_id=result.case_id, submitter_id=submitter.id))
                 self._step("queued")
             if inbox_id is not None:
                 await uow.inbox.mark_done(inbox_id, now=now, case_id=result.case_id)
@@ -150,6 +155,9 @@ class Receiver:
         """The case an answer goes to: a submitted case's details session in progress, else the open
         draft; `details` with no draft begun goes to the newest submitted case with details left."""
         case = await uow.cases.active(submitter_id, AMENDABLE, lock=True)  # a details session first, else the draft
+        return await self._retarget(uow, submitter_id, case, action)
+
+    async def _retarget(self, uow: UnitOfWork, submitter_id: str, case: CaseRecord | None, action: engine.Action | None) -> CaseRecord | None:
         if case is not None and case.status != lifecycle.DRAFT:
             return case
         if isinstance(action, engine.Command) and action.name == "details" and (case is None or not self.cases.draft_of(case).answers):
@@ -157,19 +165,46 @@ class Receiver:
         return case
 
     async def _stepped(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
-        assert inbound.action is not None
+        if inbound.action is None:
+            return await self._resolved(uow, submitter_id, inbound)
         case = await self._open_case(uow, submitter_id, inbound.action)
         if case is None:
             if isinstance(inbound.action, engine.Command) and inbound.action.name == "review":
                 return Result(inbound)  # nothing to review: the channel says so
             case = await self._new_draft(uow, channel, submitter_id, inbound.lang)
         self._step("found")
-        if inbound.expect is not None and not inbound.expect(self.cases.views.prompt(case)):
-            turn = self.cases.turn_of(case)
-            turn.stale = True
-            return Result(inbound, turn=turn)
+        asked = self.cases.views.prompt(case)
+        if inbound.expect is not None and not inbound.expect(asked):
+            return self._stale(inbound, case)
         turn = await self.cases.apply_in(uow, submitter_id, case, inbound.action)
-        return Result(inbound, turn=turn, submitted=turn.submitted, case_id=turn.case_id)
+        return Result(inbound, turn=turn, submitted=turn.submitted, case_id=turn.case_id, asked=asked)
+
+    async def _resolved(self, uow: UnitOfWork, submitter_id: str, inbound: Inbound) -> Result:
+        """A STEP whose action the channel decides from the prompt the chat is on (a button press),
+        here under the chat's lock: no case open → no turn; a press that means nothing → stale."""
+        assert inbound.resolve is not None
+        found = await uow.cases.active(submitter_id, AMENDABLE, lock=True)
+        if found is None:
+            return Result(inbound)
+        asked = self.cases.views.prompt(found)
+        action = inbound.resolve(asked, found.lang)
+        if action is None:
+            return self._stale(inbound, found)
+        case = await self._retarget(uow, submitter_id, found, action)
+        assert case is not None
+        if case is not found:  # `details` went on to a submitted case: the press must fit its prompt too
+            asked = self.cases.views.prompt(case)
+            action = inbound.resolve(asked, case.lang)
+            if action is None:
+                return self._stale(inbound, case)
+        self._step("found")
+        turn = await self.cases.apply_in(uow, submitter_id, case, action)
+        return Result(inbound, turn=turn, submitted=turn.submitted, case_id=turn.case_id, asked=asked)
+
+    def _stale(self, inbound: Inbound, case: CaseRecord) -> Result:
+        turn = self.cases.turn_of(case)
+        turn.stale = True
+        return Result(inbound, turn=turn)
 
     async def _text(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
         """An answer to the open draft, or — with a case named, or no draft open — a message on a case thread."""
@@ -177,8 +212,9 @@ class Receiver:
         if case is None:
             return await self._message(uow, channel, submitter_id, inbound)
         self._step("found")
+        asked = self.cases.views.prompt(case)
         turn = await self.cases.apply_in(uow, submitter_id, case, engine.Answer(inbound.text or ""))
-        return Result(inbound, turn=turn, submitted=turn.submitted)
+        return Result(inbound, turn=turn, submitted=turn.submitted, asked=asked)
 
     async def _append(self, uow: UnitOfWork, channel: str, submitter_id: str, inbound: Inbound) -> Result:
         case = await uow.cases.open_draft(submitter_id, lock=True)
@@ -280,7 +316,7 @@ class Receiver:
         if inbound.proven is not None and case is not None and case.submitter_id == submitter_id and case.id not in inbound.proven:
             return await self._unproven(uow, channel, submitter_id, case, inbound)
         if case is not None and (case.submitter_id != submitter_id or case.status != lifecycle.DRAFT):
-            result = await self._message(uow, channel, submitter_id, _named(inbound, case.reference))
+            result = await self._message(uow, channel, submitter_id, replace(inbound, reference=case.reference))
             if inbound.answers and result.verified and result.case_id == case.id and result.status in lifecycle.OPEN_FOR_SUBMITTER:
                 return await self._answers_on_case(uow, submitter_id, case.id, inbound, result)
             return result
@@ -367,11 +403,6 @@ class Receiver:
         await uow.outbox.lock_counts()
         mine, everyone = await uow.outbox.counts_since(channel=channel, since=since, submitter_id=submitter_id, mine=AUTOREPLY_KINDS, everyone=["form"])
         return mine >= self.autoreply_per_hour or everyone >= self.first_contact_per_hour
-
-
-def _named(inbound: Inbound, reference: str) -> Inbound:
-    """The same input, naming its case explicitly (for the thread path)."""
-    return replace(inbound, reference=reference)
 
 
 async def clean_file(incoming: IncomingFile) -> IncomingFile:

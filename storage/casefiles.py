@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from storage.blobs import BlobStore
+from storage.claims import table_of
 from storage.crypto import DataKey
 from storage.encrypted import Base, utc, utc_req
 from storage.keys import KeyStore
@@ -234,12 +235,8 @@ class SqlCases(Base):
             "queued_at": case.submitted_at or case.created_at,
             "amending": bool(case.draft.get("amending")),
         }
-        result = await self.s.execute(
-            update(Case)
-            .where(Case.id == case.id, Case.version == case.version)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        cases = table_of(Case)  # Core: the session's copy is brought in step below, no ORM bulk-update pass
+        result = await self.s.execute(update(cases).where(cases.c.id == case.id, cases.c.version == case.version).values(**values))
         if result.rowcount != 1:  # type: ignore[attr-defined]
             if await self.s.scalar(select(Case.id).where(Case.id == case.id)) is None:
                 raise NotFound(case.id)

@@ -8,6 +8,7 @@ repositories take row locks (`SELECT … FOR UPDATE`) where a read is followed b
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,10 +16,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 BUSY_TIMEOUT_MS = 15_000
 READONLY = "intake_readonly"
+POOL_SIZE = 20
+PING_IDLE_S = 5.0  # a pooled connection idle longer than this is pinged before use
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -49,7 +53,40 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # enough pooled connections for the inbox and delivery workers' concurrent passes (8 each), the
+    # Telegram poller and the SMTP/web edges: a smaller pool opens and closes a connection per
+    # transaction beyond it, a few milliseconds of CPU each
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    engine = create_async_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Pessimistic disconnect handling like `pool_pre_ping`, but only for a connection that sat in
+    the pool longer than PING_IDLE_S: a busy worker's transaction does not pay a `SELECT 1` round
+    trip each time. A connection lost within that window (the server restarted a moment after it
+    was used) fails its transaction once; SQLAlchemy then drops the whole pool, and the workers,
+    the poller and SMTP clients (a 4xx) try again."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _back(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("used_at", 0.0) <= PING_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError() from exc  # the pool replaces it and checks out again
 
 
 TRANSIENT_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock detected, serialization failure, lock not available

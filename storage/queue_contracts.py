@@ -19,6 +19,13 @@ class OutboxRepository(Protocol):
         """Queue a message (payload encrypted under the case's key, or a fresh key without a case)."""
         ...
 
+    async def enqueue_many(
+        self, items: Sequence[tuple[str, dict[str, Any]]], *, channel: str, now: datetime, case_id: str | None = None,
+        submitter_id: str | None = None,
+    ) -> list[str]:
+        """`enqueue` of several (kind, payload) to one recipient, in order, in one statement."""
+        ...
+
     async def due(self, *, channel: str, now: datetime, limit: int = 20) -> list[OutboxRecord]:
         """Pending rows whose time has come, locked against other workers (SKIP LOCKED)."""
         ...
@@ -26,6 +33,11 @@ class OutboxRepository(Protocol):
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[OutboxRecord]:
         """Due rows nobody holds, each the oldest pending one of its recipient, leased until `until`.
         The caller commits at once and sends outside any transaction."""
+        ...
+
+    async def claim_sends(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[tuple[OutboxRecord, str | None]]:
+        """`claim`, each row with its recipient's channel identity (None for a row to no submitter),
+        in one statement."""
         ...
 
     async def renew(self, ids: list[str], *, until: datetime) -> None:
@@ -37,6 +49,10 @@ class OutboxRepository(Protocol):
         ...
 
     async def mark_sent(self, outbox_id: str, *, now: datetime, external_key: str | None = None) -> None:
+        ...
+
+    async def mark_sent_many(self, sent: Sequence[tuple[str, str | None]], *, now: datetime) -> None:
+        """`mark_sent` of several rows: (outbox id, external key) each."""
         ...
 
     async def mark_retry(self, outbox_id: str, *, error: str, next_attempt_at: datetime) -> None:
@@ -90,6 +106,10 @@ class InboxRepository(Protocol):
 
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[str]:
         """Ids of due rows nobody holds, each the oldest unfinished row of its order key, leased until `until`."""
+        ...
+
+    async def claim_rows(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[InboxRecord]:
+        """`claim`, returning the claimed rows decrypted (as `get` would), in one statement."""
         ...
 
     async def renew(self, ids: list[str], *, until: datetime) -> None:

@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.claims import inbox_claim as _inbox_claim
-from storage.claims import outbox_claim as _outbox_claim
+from storage import claims
 from storage.crypto import CryptoError, new_data_key
 from storage.encrypted import Base, utc, utc_req
 from storage.models import DataKeyRow, Inbox, Outbox, new_id
@@ -133,10 +132,26 @@ class SqlInbox(Base):
 
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[str]:
         """Ids of due rows nobody holds, each the oldest unfinished row of its order key, leased to `until`."""
-        ids = list((await self.s.scalars(_inbox_claim(limit), {"channels": list(channels), "now": now})).all())
+        ids = list((await self.s.scalars(claims.inbox_claim(limit), {"channels": list(channels), "now": now})).all())
         if ids:
             await self.s.execute(update(Inbox).where(Inbox.id.in_(ids)).values(leased_until=until))
         return ids
+
+    async def claim_rows(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[InboxRecord]:
+        """`claim` and `get` of every claimed row in ONE statement (an UPDATE … RETURNING the rows
+        and their data keys), oldest first."""
+        found = (await self.s.execute(claims.inbox_claim_rows(limit), {"channels": list(channels), "now": now, "until": until})).all()
+        out = []
+        for r in sorted(found, key=lambda r: (utc_req(r.received_at), r.seq)):
+            self._unwrapped(r.data_key_id, r.master_key_id, r.wrapped)
+            key = await self._key(r.data_key_id)
+            out.append(InboxRecord(
+                id=r.id, status=r.status, attempts=r.attempts, error=r.error, case_id=r.case_id, size=r.size,
+                received_at=utc_req(r.received_at), channel=r.channel,
+                envelope=key.decrypt_json(r.envelope_enc, table="inbox", column="envelope", row_id=r.id),
+                raw=key.decrypt(r.raw_enc, table="inbox", column="raw", row_id=r.id),
+            ))
+        return out
 
     async def renew(self, ids: list[str], *, until: datetime) -> None:
         if ids:
@@ -180,16 +195,11 @@ class SqlInbox(Base):
         """Done: what arrived is now on the case (or needed nothing), so the raw message and its
         envelope are destroyed with their key; the row keeps its dedup hash, status and dates."""
         key_id = self._owners.get(f"inbox:{inbox_id}") or await self.s.scalar(select(Inbox.data_key_id).where(Inbox.id == inbox_id))
-        await self.s.execute(
-            update(Inbox)
-            .where(Inbox.id == inbox_id)
-            .values(
-                status="done", processed_at=now, case_id=case_id, attempts=Inbox.attempts + 1, error=None, leased_until=None,
-                raw_enc=b"", envelope_enc=b"",
-            )
-        )
+        in_one = key_id is not None and self.s.get_bind().dialect.name == "postgresql"  # the key destroyed by the same statement
+        await self.s.execute(claims.inbox_done(in_one), {"iid": inbox_id, "now": now, "case_id": case_id})
         if key_id is not None:
-            await self.keys.destroy(self.s, key_id, now=now)
+            if not in_one:
+                await self.keys.destroy(self.s, key_id, now=now)
             self._dk.pop(key_id, None)
 
     async def purge_done(self, *, before: datetime) -> int:
@@ -265,7 +275,26 @@ class SqlOutbox(Base):
         # flushed with the rest of the transaction's rows (the next query or the commit)
         return row_id
 
-    async def _record(self, row: Outbox) -> OutboxRecord:
+    async def enqueue_many(
+        self, items: Sequence[tuple[str, dict[str, Any]]], *, channel: str, now: datetime, case_id: str | None = None,
+        submitter_id: str | None = None,
+    ) -> list[str]:
+        """`enqueue` of several (kind, payload) to one recipient, in order, as one multi-row INSERT."""
+        rows: list[dict[str, Any]] = []
+        for kind, payload in items:
+            key = await self._case_key(case_id) if case_id is not None else await self.keys.create(self.s, purpose="outbox", now=now)
+            self._dk[key.id] = key
+            row_id = new_id()
+            rows.append({
+                "id": row_id, "channel": channel, "kind": kind, "case_id": case_id, "submitter_id": submitter_id, "data_key_id": key.id,
+                "payload_enc": key.encrypt_json(payload, table="outbox", column="payload", row_id=row_id), "status": "pending", "attempts": 0,
+                "next_attempt_at": now, "created_at": now, "seq": next_seq(),
+            })
+        if rows:
+            await self.s.execute(insert(claims.table_of(Outbox)).values(rows))  # one INSERT … VALUES (…), (…), not an executemany
+        return [str(r["id"]) for r in rows]
+
+    async def _record(self, row: Any) -> OutboxRecord:  # an Outbox, or a row of its columns
         try:
             key = await self._key(row.data_key_id)
             payload = key.decrypt_json(row.payload_enc, table="outbox", column="payload", row_id=row.id) if row.payload_enc else {}
@@ -288,10 +317,22 @@ class SqlOutbox(Base):
 
     async def claim(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[OutboxRecord]:
         """Due rows nobody holds, each the oldest pending row for its recipient, leased to `until`."""
-        rows = list((await self.s.scalars(_outbox_claim(limit), {"channels": list(channels), "now": now})).all())
-        if rows:
-            await self.s.execute(update(Outbox).where(Outbox.id.in_([r.id for r in rows])).values(leased_until=until))
-        return [await self._record(r) for r in rows]
+        return [row for row, _ in await self.claim_sends(channels=channels, now=now, until=until, limit=limit)]
+
+    async def claim_sends(self, *, channels: list[str], now: datetime, until: datetime, limit: int) -> list[tuple[OutboxRecord, str | None]]:
+        """`claim` in ONE statement (an UPDATE … RETURNING), each row with its recipient's identity
+        decrypted (None for a row to no submitter), oldest first."""
+        found = (await self.s.execute(claims.outbox_claim_rows(limit), {"channels": list(channels), "now": now, "until": until})).all()
+        out: list[tuple[OutboxRecord, str | None]] = []
+        for r in sorted(found, key=lambda r: r.seq):
+            self._unwrapped(r.data_key_id, r.master_key_id, r.wrapped)
+            recipient = None
+            if r.submitter_id is not None and r.s_key_id is not None:
+                self._owned("submitter", r.submitter_id, r.s_key_id)
+                self._unwrapped(r.s_key_id, r.s_master_key_id, r.s_wrapped)
+                recipient = (await self._key(r.s_key_id)).decrypt_text(r.identity_enc, table="submitters", column="identity", row_id=r.submitter_id)
+            out.append((await self._record(r), recipient))
+        return out
 
     async def renew(self, ids: list[str], *, until: datetime) -> None:
         if ids:
@@ -308,6 +349,13 @@ class SqlOutbox(Base):
         if external_key:
             values["external_index"] = await self._index("external", external_key)
         await self.s.execute(update(Outbox).where(Outbox.id == outbox_id).values(**values))
+
+    async def mark_sent_many(self, sent: Sequence[tuple[str, str | None]], *, now: datetime) -> None:
+        """`mark_sent` of several rows, (outbox id, external key) each, in one executemany."""
+        if sent:
+            await self.s.execute(claims.outbox_sent(), [
+                {"oid": oid, "now": now, "ext": await self._index("external", ext) if ext else None} for oid, ext in sent
+            ])
 
     async def mark_retry(self, outbox_id: str, *, error: str, next_attempt_at: datetime) -> None:
         await self.s.execute(

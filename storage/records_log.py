@@ -4,11 +4,13 @@ messages kept for wiping a conversation later."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
+from storage.claims import submitter_keys
 from storage.encrypted import Base, utc, utc_req
 from storage.models import (
     AuditEvent,
@@ -96,6 +98,16 @@ class SqlChatLog(Base):
             )
         )
         # flushed with the rest of the transaction's rows (the next query or the commit)
+
+    async def add_many(self, items: Sequence[tuple[str, str | None, dict[str, Any]]], *, direction: str, now: datetime) -> None:
+        """Several `add`s; the submitters' keys not yet known in this transaction are read together."""
+        wanted = sorted({sid for sid, _, _ in items if f"submitter:{sid}" not in self._owners})
+        if wanted:
+            for sid, key_id, master_key_id, wrapped in (await self.s.execute(submitter_keys(), {"ids": wanted})).all():
+                self._owned("submitter", sid, key_id)
+                self._unwrapped(key_id, master_key_id, wrapped)
+        for submitter_id, case_id, ref in items:
+            await self.add(submitter_id=submitter_id, case_id=case_id, direction=direction, ref=ref, now=now)
 
     async def for_submitter(self, submitter_id: str) -> list[dict[str, Any]]:
         key = await self._submitter_key(submitter_id)

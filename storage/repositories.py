@@ -306,6 +306,10 @@ class ChatLogRepository(Protocol):
         """Remember a channel message id (encrypted) so the conversation can be wiped later."""
         ...
 
+    async def add_many(self, items: Sequence[tuple[str, str | None, dict[str, Any]]], *, direction: str, now: datetime) -> None:
+        """`add` of several (submitter id, case id, ref), their submitters' keys read in one statement."""
+        ...
+
     async def for_submitter(self, submitter_id: str) -> list[dict[str, Any]]:
         ...
 
