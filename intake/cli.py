@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -47,7 +49,12 @@ def run(
             asyncio.run(_serve(settings, worker=worker))
         except KeyboardInterrupt:  # pragma: no cover
             pass
-        return
+        log.info("worker process %d stopped", worker)
+        # everything is committed and closed: skip the interpreter's final garbage collection of a
+        # large heap (seconds on a busy host), so the parent's stop is not held up by it
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
     if settings.secret_keys is None:
         log.warning("INTAKE_SECRET_KEYS is not set: using the DEVELOPMENT key in %s — not for real cases", settings.data_dir)
     migrate_db(settings)
@@ -65,7 +72,7 @@ async def _serve(settings: Settings, *, worker: int | None = None) -> None:
     async def go(application: core.App) -> None:
         stop = asyncio.Event()
         components = await (_components(application) if worker is None else _worker_components(application, worker, stop))
-        await runtime.serve(components, stop)
+        await runtime.serve(components, stop, freeze=True)
 
     await with_app(settings, go)
 

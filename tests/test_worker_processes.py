@@ -79,7 +79,7 @@ async def test_a_killed_worker_process_is_restarted_and_nothing_is_lost_or_done_
     lock = threading.Lock()
     run = IntakeRun(env, tmp_path / "run.log")
     try:
-        await wait_for(lambda: "started smtp" in run.output() or None, "the SMTP server", run)
+        await wait_for(lambda: "started smtp" in run.output() or None, "the SMTP server", run, timeout=120)
         first = await wait_for(lambda: children(run.proc.pid) or None, "a worker process", run)
         assert len(first) == 1
         deadline = time.monotonic() + 90
@@ -138,7 +138,7 @@ async def test_the_worker_process_exits_when_intake_run_is_killed(tmp_path: Path
     env.update(INTAKE_WORKER_PROCESSES="1")
     run = IntakeRun(env, tmp_path / "run.log")
     try:
-        await wait_for(lambda: "started smtp" in run.output() or None, "the SMTP server", run)
+        await wait_for(lambda: "started smtp" in run.output() or None, "the SMTP server", run, timeout=120)
         worker = (await wait_for(lambda: children(run.proc.pid) or None, "a worker process", run))[0]
         await asyncio.sleep(2.0)  # the worker process is up and serving
         run.proc.send_signal(signal.SIGKILL)
