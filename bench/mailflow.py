@@ -103,7 +103,8 @@ async def run_smtp(ctx: Context) -> Table:
     clients, per = (2, 10) if ctx.quick else (a.clients, a.messages)
     table = Table("smtp", "SMTP accept: clients × messages to `intake run` vs. aiosmtpd Sink and a durable floor (INSERT + COMMIT)",
                   params={"clients": clients, "messages_per_client": per, "database": "postgresql" if ctx.pg_url else "sqlite",
-                          "worker_processes": os.environ.get("INTAKE_BENCH_WORKER_PROCESSES") or "default"})
+                          "worker_processes": os.environ.get("INTAKE_BENCH_WORKER_PROCESSES") or "default",
+                          "worker_nice": os.environ.get("INTAKE_BENCH_WORKER_NICE") or "default"})
     relay, relay_server, relay_port = await start_relay()
     counter = itertools.count(1)
 
@@ -175,7 +176,8 @@ async def run_email(ctx: Context) -> Table:
     n = max(1, (8 if ctx.quick else a.emails) // clients) * clients
     table = Table("email", "Email processing: first emails to their auto-reply at the relay, `intake run` vs. stdlib parse + reply + aiosmtplib",
                   params={"emails": n, "clients": clients, "database": "postgresql" if ctx.pg_url else "sqlite",
-                          "worker_processes": os.environ.get("INTAKE_BENCH_WORKER_PROCESSES") or "default"})
+                          "worker_processes": os.environ.get("INTAKE_BENCH_WORKER_PROCESSES") or "default",
+                          "worker_nice": os.environ.get("INTAKE_BENCH_WORKER_NICE") or "default"})
     relay, relay_server, relay_port = await start_relay()
     counter = itertools.count(1)
     profiled: list[int] = []  # only the first run of ours is profiled

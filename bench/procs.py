@@ -36,9 +36,9 @@ def intake_env(data_dir: Path, db_url: str, **extra: str) -> dict[str, str]:
         INTAKE_HTTP_PORT=str(free_port()), INTAKE_SMTP_PORT=str(free_port()), PYTHONUNBUFFERED="1",
         INTAKE_FIRST_CONTACT_PER_HOUR="1000000", INTAKE_AUTOREPLY_PER_HOUR="1000000",
     )
-    workers = os.environ.get("INTAKE_BENCH_WORKER_PROCESSES")  # e.g. 0: one process, as before worker processes
-    if workers:
-        env["INTAKE_WORKER_PROCESSES"] = workers
+    for name in ("WORKER_PROCESSES", "WORKER_NICE"):  # e.g. INTAKE_BENCH_WORKER_PROCESSES=0: one process, as before them
+        if os.environ.get(f"INTAKE_BENCH_{name}"):
+            env[f"INTAKE_{name}"] = os.environ[f"INTAKE_BENCH_{name}"]
     env.update(extra)
     return env
 

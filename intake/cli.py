@@ -42,10 +42,10 @@ def run(
     setup_logging()
     settings = settings_or_exit()
     if worker is not None:  # a child of `intake run` (intake.workers): the parent migrated already
-        from intake.workers import WORKER_NICE, die_with_parent
+        from intake.workers import die_with_parent
 
         die_with_parent()
-        os.nice(WORKER_NICE)  # the edges first: a busy host gives the accepting process the CPU, the inbox waits its turn
+        os.nice(settings.worker_nice)  # the edges first: a busy host gives the accepting process the CPU, the inbox waits its turn
         try:
             asyncio.run(_serve(settings, worker=worker))
         except KeyboardInterrupt:  # pragma: no cover

@@ -19,8 +19,11 @@ worker. With 0 everything runs in one process, as before.
 - **Woken across processes.** The parent's `app.inbox.wake()` / `app.delivery.wake()` (an SMTP
   250, a stored Telegram update) write one byte to the children's stdin, coalesced per loop turn,
   so processing starts at once rather than at the next poll.
-- **The edges first.** Children run at nice +5: on an idle multi-core host that changes nothing;
-  on a busy one the accepting process gets the CPU first and the (durable) inbox waits its turn.
+- **The edges first.** Children run at INTAKE_WORKER_NICE (default +5: about a third of the
+  accepting process's CPU share when they compete): on a multi-core host with nothing else to do
+  that changes nothing; on a busy one the accepting process gets the CPU first and the (durable)
+  inbox waits its turn — behind other work on the host too, so on a host shared with other busy
+  services set 0.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ log = logging.getLogger(__name__)
 INBOX = b"i"
 DELIVERY = b"d"
 MAX_AUTO = 8
-WORKER_NICE = 5  # worker processes yield the CPU to the accepting one when the host is busy (nice +5: about 1:3)
 
 
 def worker_count(setting: str, *, cpus: int | None = None) -> int:
