@@ -45,7 +45,8 @@ def run(
         from intake.workers import die_with_parent
 
         die_with_parent()
-        os.nice(settings.worker_nice)  # the edges first: a busy host gives the accepting process the CPU, the inbox waits its turn
+        if settings.worker_nice:
+            os.nice(settings.worker_nice)  # the edges first: a busy host gives the accepting process the CPU, the inbox waits
         try:
             asyncio.run(_serve(settings, worker=worker))
         except KeyboardInterrupt:  # pragma: no cover

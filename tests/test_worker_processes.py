@@ -47,7 +47,7 @@ def test_worker_count_auto_leaves_a_core_to_the_edges() -> None:
     assert Settings(worker_processes="2", _env_file=None).worker_processes == "2"  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         Settings(worker_processes="many", _env_file=None)  # type: ignore[call-arg]
-    assert Settings(_env_file=None).worker_nice == 5  # type: ignore[call-arg]
+    assert Settings(_env_file=None).worker_nice == 0  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         Settings(worker_nice=20, _env_file=None)  # type: ignore[call-arg]
 
