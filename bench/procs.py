@@ -36,6 +36,9 @@ def intake_env(data_dir: Path, db_url: str, **extra: str) -> dict[str, str]:
         INTAKE_HTTP_PORT=str(free_port()), INTAKE_SMTP_PORT=str(free_port()), PYTHONUNBUFFERED="1",
         INTAKE_FIRST_CONTACT_PER_HOUR="1000000", INTAKE_AUTOREPLY_PER_HOUR="1000000",
     )
+    for name in ("WORKER_PROCESSES", "WORKER_NICE"):  # e.g. INTAKE_BENCH_WORKER_PROCESSES=0: one process, as before them
+        if os.environ.get(f"INTAKE_BENCH_{name}"):
+            env[f"INTAKE_{name}"] = os.environ[f"INTAKE_BENCH_{name}"]
     env.update(extra)
     return env
 
@@ -58,7 +61,7 @@ class Proc:
         if self.profile is None:
             return
         pyspy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-        self._spy = subprocess.Popen([pyspy, "record", "--pid", str(self.popen.pid), "--rate", "100", "--format", "raw",
+        self._spy = subprocess.Popen([pyspy, "record", "--pid", str(self.popen.pid), "--rate", "100", "--subprocesses", "--format", "raw",
                                       "-o", str(self.profile)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     async def profile_stop(self) -> None:
@@ -75,9 +78,18 @@ class Proc:
         if self.profile is not None and self.profile.exists():
             summarise_profile(self.profile)
 
-    def cpu(self) -> float:
+    def cpu(self, *, tree: bool = True) -> float:
+        """CPU seconds of the process and (`tree`) its live children (`intake run`'s worker processes)."""
         t = self.ps.cpu_times()
-        return float(t.user + t.system)
+        total = float(t.user + t.system)
+        if tree:
+            for child in self.ps.children(recursive=True):
+                try:
+                    c = child.cpu_times()
+                    total += float(c.user + c.system)
+                except psutil.NoSuchProcess:
+                    pass
+        return total
 
     def rss(self) -> int:
         return int(self.ps.memory_info().rss)

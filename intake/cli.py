@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import typer
@@ -32,10 +35,28 @@ log = logging.getLogger("intake")
 
 
 @cli.command()
-def run() -> None:
+def run(
+    worker: Annotated[int | None, typer.Option("--worker", hidden=True, help="Internal: run as worker process K of `intake run`")] = None,
+) -> None:
     """Apply pending migrations, then serve every configured channel until Ctrl-C."""
     setup_logging()
     settings = settings_or_exit()
+    if worker is not None:  # a child of `intake run` (intake.workers): the parent migrated already
+        from intake.workers import die_with_parent
+
+        die_with_parent()
+        if settings.worker_nice:
+            os.nice(settings.worker_nice)  # the edges first: a busy host gives the accepting process the CPU, the inbox waits
+        try:
+            asyncio.run(_serve(settings, worker=worker))
+        except KeyboardInterrupt:  # pragma: no cover
+            pass
+        log.info("worker process %d stopped", worker)
+        # everything is committed and closed: skip the interpreter's final garbage collection of a
+        # large heap (seconds on a busy host), so the parent's stop is not held up by it
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
     if settings.secret_keys is None:
         log.warning("INTAKE_SECRET_KEYS is not set: using the DEVELOPMENT key in %s — not for real cases", settings.data_dir)
     migrate_db(settings)
@@ -47,12 +68,13 @@ def run() -> None:
     log.info("stopped")
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, *, worker: int | None = None) -> None:
     from intake import runtime
 
     async def go(application: core.App) -> None:
-        components = await _components(application)
-        await runtime.serve(components)
+        stop = asyncio.Event()
+        components = await (_components(application) if worker is None else _worker_components(application, worker, stop))
+        await runtime.serve(components, stop, freeze=True)
 
     await with_app(settings, go)
 
@@ -61,10 +83,13 @@ async def _components(application: core.App) -> list[Any]:
     """Every channel's components, as configured. Each channel says once what is on and off.
 
     The Telegram webhook (when configured) is served by the console's web server: the route
-    comes from `bot`, the server from `review`; only this composition root knows both."""
+    comes from `bot`, the server from `review`; only this composition root knows both. With
+    worker processes (INTAKE_WORKER_PROCESSES, intake.workers) the inbox and delivery workers run
+    in children and this process keeps the edges."""
     import bot.runtime
     import mail.runtime
     import review.runtime
+    from intake.workers import WorkerPool, worker_count
 
     settings = application.settings
     extra_routes: list[Any] = []
@@ -77,12 +102,57 @@ async def _components(application: core.App) -> list[Any]:
     # calls) and, stopped in reverse, closed only after they stopped; its poller only stores and
     # acknowledges committed updates, so it may outlive the workers by the milliseconds of a stop.
     components.extend(await bot.runtime.components(application))
-    components.extend(application.components())
+    workers = worker_count(settings.worker_processes)
+    if workers:
+        pool = WorkerPool(workers)
+        pool.forward(application.inbox, application.delivery)
+        components.extend([application.sealer, application.janitor, pool])
+    else:
+        components.extend(application.components())
     components.extend(await review.runtime.components(application, extra_routes=extra_routes))
     # channels register their inbox decoder and their sender with the core, and return their edges
     components.extend(await mail.runtime.components(application))
     _say_where_alerts_go(application)
     _casework_follows_changes(application)
+    return components
+
+
+class _Hook:
+    """A component made of two callables (a worker process's channel set-up and tear-down)."""
+
+    def __init__(self, name: str, start: Callable[[], Awaitable[Any]] | None, stop: Callable[[], Awaitable[Any]]) -> None:
+        self.name = name
+        self._start = start
+        self._stop = stop
+
+    async def start(self) -> None:
+        if self._start is not None:
+            await self._start()
+
+    async def stop(self) -> None:
+        await self._stop()
+
+
+async def _worker_components(application: core.App, index: int, stop: asyncio.Event) -> list[Any]:
+    """Worker process `index` of `intake run`: the channels' decoders and senders, the inbox worker
+    and (process 0 only) the delivery worker; no listener, no poller, no console."""
+    from intake.workers import ParentLink
+
+    components: list[Any] = [ParentLink(stop, inbox=application.inbox.wake, delivery=application.delivery.wake)]
+    if application.settings.telegram_token is not None:
+        import bot.runtime
+
+        telegram = bot.runtime.install(application)  # registers the decoder and the sender; its client only, no poller
+        components.append(_Hook("telegram client", telegram.bot.initialize, telegram.bot.shutdown))
+    from mail.runtime import MailChannel
+
+    mail_channel = MailChannel(application)  # registers the decoder and the sender; its server is not started
+    components.append(_Hook("email channel", None, mail_channel.server.stop))  # stopping it closes the relay connection
+    if index == 0:
+        components.append(application.delivery)
+    components.append(application.inbox)
+    _casework_follows_changes(application)
+    log.info("worker process %d: inbox worker%s", index, " and delivery worker" if index == 0 else "")
     return components
 
 
