@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     delivery_concurrency: int = Field(default=32, ge=1)  # outbox rows (of different recipients) sent at once per process
     # processes of `intake run` that run only the inbox and delivery workers (intake.workers): a
     # number (0: everything in one process) or `auto` (one per core but one, at least 1, at most 8)
-    worker_processes: str = Field(default="auto", pattern=r"^\s*(auto|AUTO|Auto|\d{1,3})\s*$")
+    worker_processes: str = Field(default="0", pattern=r"^\s*(auto|AUTO|Auto|\d{1,3})\s*$")
     worker_nice: int = Field(default=0, ge=0, le=19)  # the worker processes' niceness: >0 gives the accepting process the CPU first on a busy host
     telegram_chat_interval: float = Field(default=1.0, ge=0)  # seconds between two messages to one chat (Telegram: about 1/s)
     telegram_chat_burst: int = Field(default=3, ge=1)  # messages one chat may get at once before the interval applies
