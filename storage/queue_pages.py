@@ -156,7 +156,9 @@ class QueuePages:
         looked up by its key and checked against the rest of the filter), not from all cases."""
         term = aliased(CaseTerm)
         matches = _filtered(q, others, None, [literal(1)]).where(Case.id == term.case_id)
-        hits = select(term.case_id).where(term.term.in_(list(drive)), _probe(matches)).distinct().limit(bound + 1).subquery()
+        # in case-id order, so the distinct ids stream from the (term, case_id) index and stop at the bound
+        hits = (select(term.case_id).where(term.term.in_(list(drive)), _probe(matches)).distinct()
+                .order_by(term.case_id).limit(bound + 1).subquery())
         return int(await self.s.scalar(select(func.count()).select_from(hits)) or 0)
 
     async def records(self, rows: Sequence[Any]) -> list[CaseRecord]:
