@@ -117,6 +117,24 @@ async def relay() -> AsyncIterator[tuple[CaptureRelay, int]]:
         await server.wait_closed()
 
 
+
+async def processed_counts(tmp_path: Path, db_url: str, acknowledged: list[str]) -> tuple[Counter[str], Counter[str]]:
+    """(how many times each acknowledged Message-ID was processed, email inbox rows per status),
+    read after the service stopped. A processed email's raw content is destroyed once it is on the
+    case, so "processed once" is counted on the case threads: the thread messages kept for each
+    Message-ID (by its keyed hash)."""
+    settings = Settings(env="test", data_dir=tmp_path / "data", database_url=db_url, secret_keys=TEST_KEY, _env_file=None)  # type: ignore[call-arg]
+    application = core.build(settings)
+    await application.store.prepare(now=application.clock())
+    try:
+        async with application.store.db.read() as session:
+            index = await application.store.keys.blind_index(session)
+            kept = Counter((await session.scalars(select(Message.external_index).where(Message.external_index.is_not(None)))).all())
+            inbox = Counter((await session.scalars(select(Inbox.status).where(Inbox.channel == "email"))).all())
+    finally:
+        await application.store.close()
+    return Counter({mid: kept[index("external", mid)] for mid in acknowledged}), inbox
+
 async def test_sigkill_mid_way_loses_nothing_and_answers_nothing_twice(tmp_path: Path, db_url: str, relay: tuple[CaptureRelay, int]) -> None:
     started = time.monotonic()
     catcher, relay_port = relay
@@ -161,19 +179,7 @@ async def test_sigkill_mid_way_loses_nothing_and_answers_nothing_twice(tmp_path:
         if second is not None:
             second.kill()
 
-    settings = Settings(env="test", data_dir=tmp_path / "data", database_url=db_url, secret_keys=TEST_KEY, _env_file=None)  # type: ignore[call-arg]
-    application = core.build(settings)
-    await application.store.prepare(now=application.clock())
-    try:
-        # a processed email's raw content is destroyed once it is on the case, so "processed once" is
-        # counted on the case threads: the thread messages kept for each Message-ID (by its keyed hash)
-        async with application.store.db.read() as session:
-            index = await application.store.keys.blind_index(session)
-            kept = Counter((await session.scalars(select(Message.external_index).where(Message.external_index.is_not(None)))).all())
-            inbox = Counter((await session.scalars(select(Inbox.status).where(Inbox.channel == "email"))).all())
-    finally:
-        await application.store.close()
-    processed = Counter({mid: kept[index("external", mid)] for mid in acknowledged})
+    processed, inbox = await processed_counts(tmp_path, db_url, acknowledged)
     assert inbox.get("done", 0) == len(acknowledged) and not inbox.get("failed")
     replies_per_input: dict[str, set[str]] = {}
     deliveries = Counter(str(m["Message-ID"]) for m in catcher.messages)

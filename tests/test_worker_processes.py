@@ -20,17 +20,13 @@ from pathlib import Path
 import psutil
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from intake import app as core
 from intake.settings import Settings
 from intake.workers import worker_count
-from storage.models import Inbox, Message
-from tests.conftest import TEST_KEY
 from tests.e2e_support import IntakeRun, terminate, wait_for
 from tests.mail.conftest import CaptureRelay, start_relay
 from tests.test_cli import env_for
-from tests.test_crash_email import Mail, build_mail, deliver
+from tests.test_crash_email import Mail, build_mail, deliver, processed_counts
 
 MAILS = 60
 THREADS = 3
@@ -118,18 +114,9 @@ async def test_a_killed_worker_process_is_restarted_and_nothing_is_lost_or_done_
     finally:
         run.kill()
 
-    settings = Settings(env="test", data_dir=tmp_path / "data", database_url=db_url, secret_keys=TEST_KEY, _env_file=None)  # type: ignore[call-arg]
-    application = core.build(settings)
-    await application.store.prepare(now=application.clock())
-    try:
-        async with application.store.db.read() as session:
-            index = await application.store.keys.blind_index(session)
-            kept = Counter((await session.scalars(select(Message.external_index).where(Message.external_index.is_not(None)))).all())
-            inbox = Counter((await session.scalars(select(Inbox.status).where(Inbox.channel == "email"))).all())
-    finally:
-        await application.store.close()
+    processed, inbox = await processed_counts(tmp_path, db_url, acknowledged)
     assert inbox == Counter({"done": MAILS})
-    assert all(kept[index("external", mid)] == 1 for mid in acknowledged)  # each processed once
+    assert all(processed[mid] == 1 for mid in acknowledged)  # each processed once
     replies: dict[str, set[str]] = {}
     for m in catcher.messages:
         replies.setdefault(str(m["In-Reply-To"]), set()).add(str(m["Message-ID"]))
